@@ -1,0 +1,379 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Trove.Domain;
+using Trove.Library;
+
+namespace Trove.Application;
+
+public sealed record CheckReport(IReadOnlyList<Problem> Problems, int MediaChecked, bool Repaired)
+{
+    public int Unresolved => Problems.Count(p => !p.Repaired);
+}
+
+/// <summary>
+/// Compares the files with each other and with the index: torn or malformed sidecars (with file and line),
+/// missing or altered originals, orphans, hand-edited sidecars the index has not seen, index rows without files,
+/// aliases and implications not applied, dangling collection memberships, leftover temporary files.
+/// With repair, fixes everything that the files themselves determine.
+/// </summary>
+public sealed class CheckService(TroveLibrary library)
+{
+    public async Task<CheckReport> CheckAsync(bool repair, bool verifyHashes, IProgress<ProgressInfo>? progress, CancellationToken ct)
+    {
+        var layout = library.Layout;
+        await using var session = repair ? await library.BeginWriteAsync(ct).ConfigureAwait(false) : null;
+        var problems = new List<Problem>();
+        void Add(Problem p) => problems.Add(p);
+
+        // Vocabulary.
+        Vocabulary vocabulary;
+        var vocabularyOk = true;
+        try
+        {
+            vocabulary = library.Files.ReadVocabulary(out var vocabularyStamp);
+            var indexed = await library.Index.GetVocabularyStampAsync(ct).ConfigureAwait(false);
+            if (vocabularyStamp?.Digest != indexed?.Digest)
+            {
+                var p = new Problem("vocabulary-changed", null, LibraryLayout.VocabularyFileName, "the vocabulary file differs from what the index holds (edited outside Trove?)", true);
+                if (session is not null)
+                {
+                    await session.ReindexVocabularyAsync(ct).ConfigureAwait(false);
+                    p = p with { Repaired = true };
+                }
+
+                Add(p);
+            }
+        }
+        catch (FileFormatException ex)
+        {
+            Add(Problem.FromFormat(ex, null, LibraryLayout.VocabularyFileName));
+            vocabulary = new Vocabulary();
+            vocabularyOk = false;
+        }
+
+        // Collections.
+        var collectionIds = new HashSet<string>(StringComparer.Ordinal);
+        var collectionStamps = await library.Index.GetCollectionStampsAsync(ct).ConfigureAwait(false);
+        var collectionsOk = true;
+        foreach (var path in library.Files.CollectionFiles())
+        {
+            try
+            {
+                var (collection, stamp) = library.Files.ReadCollection(path);
+                collectionIds.Add(collection.Id);
+                if (!collectionStamps.TryGetValue(collection.Id, out var indexed) || indexed.Digest != stamp.Digest)
+                {
+                    var p = new Problem("collection-changed", null, layout.Relative(path), $"collection '{collection.Name}' differs from what the index holds", true);
+                    if (session is not null)
+                    {
+                        await session.ReindexCollectionAsync(collection, stamp, ct).ConfigureAwait(false);
+                        p = p with { Repaired = true };
+                    }
+
+                    Add(p);
+                }
+            }
+            catch (FileFormatException ex)
+            {
+                Add(Problem.FromFormat(ex, null, layout.Relative(path)));
+                collectionIds.Add(Path.GetFileNameWithoutExtension(path));
+                collectionsOk = false;
+            }
+        }
+
+        foreach (var id in collectionStamps.Keys.Where(id => !collectionIds.Contains(id)))
+        {
+            var p = new Problem("index-extra-collection", null, null, $"the index lists collection {id}, which has no file", true);
+            if (session is not null)
+            {
+                await session.UnindexCollectionAsync(id, ct).ConfigureAwait(false);
+                p = p with { Repaired = true };
+            }
+
+            Add(p);
+        }
+
+        // Media files, grouped by id.
+        progress?.Report(new ProgressInfo("Scanning", 0, null));
+        var groups = new SortedDictionary<string, List<MediaFileEntry>>(StringComparer.Ordinal);
+        foreach (var entry in library.Files.EnumerateMediaFiles())
+        {
+            if (entry.IsTemp)
+            {
+                await StaleTempAsync(entry.Path).ConfigureAwait(false);
+                continue;
+            }
+
+            if (entry.MediaId is not { } id)
+            {
+                Add(new Problem("unknown-file", null, layout.Relative(entry.Path), "a file in the media store that is not named for a media id; Trove ignores it", false));
+                continue;
+            }
+
+            if (!groups.TryGetValue(id, out var list))
+            {
+                groups[id] = list = [];
+            }
+
+            list.Add(entry);
+        }
+
+        if (Directory.Exists(layout.TempDir))
+        {
+            foreach (var path in Directory.EnumerateFiles(layout.TempDir))
+            {
+                await StaleTempAsync(path).ConfigureAwait(false);
+            }
+        }
+
+        var stamps = await library.Index.GetSidecarStampsAsync(ct).ConfigureAwait(false);
+        var allIds = new HashSet<string>(groups.Keys, StringComparer.Ordinal);
+        var toHash = new List<(string Id, string Path, long ExpectedSize)>();
+        var done = 0;
+        foreach (var (id, files) in groups)
+        {
+            ct.ThrowIfCancellationRequested();
+            progress?.Report(new ProgressInfo("Checking", ++done, groups.Count));
+            var sidecars = files.Where(f => f.IsSidecar).ToList();
+            var originals = files.Where(f => !f.IsSidecar).ToList();
+            if (sidecars.Count == 0)
+            {
+                foreach (var orphan in originals)
+                {
+                    var p = new Problem("orphan-original", id, layout.Relative(orphan.Path), "an original without a sidecar (an import interrupted before its sidecar was written)", true);
+                    if (session is not null)
+                    {
+                        p = p with { Repaired = await AdoptAsync(session, id, orphan, ct).ConfigureAwait(false) };
+                    }
+
+                    Add(p);
+                }
+
+                if (stamps.ContainsKey(id))
+                {
+                    Add(await UnindexedAsync(id).ConfigureAwait(false));
+                }
+
+                continue;
+            }
+
+            if (sidecars.Count > 1)
+            {
+                var p = new Problem("live-and-trash", id, layout.Relative(sidecars[0].Path), "the media has a sidecar both in media/ and in trash/ (an interrupted delete or restore)", true);
+                if (session is not null)
+                {
+                    p = p with { Repaired = await ResolveLiveAndTrashAsync(session, id, ct).ConfigureAwait(false) };
+                }
+
+                Add(p);
+                continue;
+            }
+
+            var sidecarFile = sidecars[0];
+            StoredSidecar stored;
+            try
+            {
+                var bytes = await File.ReadAllBytesAsync(sidecarFile.Path, ct).ConfigureAwait(false);
+                var sidecar = SidecarSerializer.Deserialize(bytes, layout.Relative(sidecarFile.Path), id);
+                stored = new StoredSidecar(sidecar, sidecarFile.InTrash, LibraryFiles.StampOf(sidecarFile.Path, bytes));
+            }
+            catch (FileFormatException ex)
+            {
+                Add(Problem.FromFormat(ex, id, layout.Relative(sidecarFile.Path)));
+                continue;
+            }
+
+            var s = stored.Sidecar;
+            var originalPath = layout.OriginalPath(id, s.Original.Ext, stored.InTrash);
+            if (!File.Exists(originalPath))
+            {
+                var elsewhere = layout.OriginalPath(id, s.Original.Ext, !stored.InTrash);
+                if (File.Exists(elsewhere))
+                {
+                    var p = new Problem("original-misplaced", id, layout.Relative(elsewhere), $"the original is in {(stored.InTrash ? "media/" : "trash/")} but its sidecar is in {(stored.InTrash ? "trash/" : "media/")}", true);
+                    if (session is not null)
+                    {
+                        AtomicFile.MoveIntoPlace(elsewhere, originalPath, overwrite: false, library.Options.Durability);
+                        p = p with { Repaired = true };
+                    }
+
+                    Add(p);
+                }
+                else
+                {
+                    Add(new Problem("missing-original", id, layout.Relative(originalPath), "the sidecar's original file is missing", false));
+                }
+            }
+            else if (verifyHashes)
+            {
+                toHash.Add((id, originalPath, s.Original.Size));
+            }
+            else if (new FileInfo(originalPath).Length != s.Original.Size)
+            {
+                Add(new Problem("original-changed", id, layout.Relative(originalPath), $"the original is {new FileInfo(originalPath).Length} bytes but was {s.Original.Size} when imported", false));
+            }
+
+            var needsSave = false;
+            if (vocabularyOk)
+            {
+                var (aliasNames, missingParents) = TagApplier.Violations(s, vocabulary);
+                if (aliasNames.Count > 0)
+                {
+                    Add(new Problem("alias-not-applied", id, layout.Relative(sidecarFile.Path), $"has alias tag(s) {string.Join(", ", aliasNames)} instead of their targets", true) { Repaired = session is not null });
+                    needsSave = true;
+                }
+
+                if (missingParents.Count > 0)
+                {
+                    Add(new Problem("implication-missing", id, layout.Relative(sidecarFile.Path), $"lacks implied tag(s) {string.Join(", ", missingParents)}", true) { Repaired = session is not null });
+                    needsSave = true;
+                }
+            }
+
+            if (collectionsOk)
+            {
+                var dangling = s.Collections.Where(c => !collectionIds.Contains(c.Collection)).Select(c => c.Collection).ToList();
+                if (dangling.Count > 0)
+                {
+                    Add(new Problem("dangling-collection", id, layout.Relative(sidecarFile.Path), $"member of collection(s) {string.Join(", ", dangling)} that no longer exist", true) { Repaired = session is not null });
+                    needsSave = true;
+                }
+            }
+
+            if (s.Mask is { } mask && !allIds.Contains(mask.Source))
+            {
+                Add(new Problem("mask-source-missing", id, layout.Relative(sidecarFile.Path), $"mask of {mask.Source}, which is not in the library", false));
+            }
+
+            if (needsSave && session is not null)
+            {
+                TagApplier.ApplyVocabulary(s, vocabulary, library.Actor, session.Now);
+                s.Collections.RemoveAll(c => !collectionIds.Contains(c.Collection));
+                await session.SaveAsync(s, stored.InTrash, ct).ConfigureAwait(false);
+                continue;
+            }
+
+            if (!stamps.TryGetValue(id, out var known))
+            {
+                var p = new Problem("not-indexed", id, layout.Relative(sidecarFile.Path), "the sidecar is not in the index", true);
+                Add(await ReindexedAsync(p, stored).ConfigureAwait(false));
+            }
+            else if (known.Stamp.Digest != stored.Stamp.Digest || known.InTrash != stored.InTrash)
+            {
+                var p = new Problem("sidecar-changed", id, layout.Relative(sidecarFile.Path), "the sidecar changed on disk since the index saw it (edited outside Trove?)", true);
+                Add(await ReindexedAsync(p, stored).ConfigureAwait(false));
+            }
+        }
+
+        foreach (var id in stamps.Keys.Where(id => !groups.ContainsKey(id)))
+        {
+            Add(await UnindexedAsync(id).ConfigureAwait(false));
+        }
+
+        // Verify originals' content against their names, in parallel.
+        var mismatches = new ConcurrentBag<Problem>();
+        var hashed = 0;
+        await Parallel.ForEachAsync(toHash, new ParallelOptions { CancellationToken = ct, MaxDegreeOfParallelism = Environment.ProcessorCount }, async (item, token) =>
+        {
+            await using var stream = new FileStream(item.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, token).ConfigureAwait(false));
+            if (hash != item.Id)
+            {
+                mismatches.Add(new Problem("original-hash-mismatch", item.Id, layout.Relative(item.Path), $"the original's SHA-256 is now {hash[..16]}…: the file was modified after import", false));
+            }
+
+            progress?.Report(new ProgressInfo("Verifying", Interlocked.Increment(ref hashed), toHash.Count));
+        }).ConfigureAwait(false);
+        problems.AddRange(mismatches.OrderBy(p => p.Id, StringComparer.Ordinal));
+
+        session?.Audit("check", repair ? "repair" : "check", $"{problems.Count} problems");
+        return new CheckReport(problems, groups.Count, repair);
+
+        async Task StaleTempAsync(string path)
+        {
+            var p = new Problem("stale-temp-file", null, layout.Relative(path), "a temporary file left by an interrupted write", true);
+            if (session is not null)
+            {
+                File.Delete(path);
+                p = p with { Repaired = true };
+            }
+
+            Add(p);
+            await Task.CompletedTask.ConfigureAwait(false);
+        }
+
+        async Task<Problem> UnindexedAsync(string id)
+        {
+            var p = new Problem("index-extra", id, null, "the index lists a media that has no sidecar", true);
+            if (session is not null)
+            {
+                await session.UnindexAsync(id, ct).ConfigureAwait(false);
+                p = p with { Repaired = true };
+            }
+
+            return p;
+        }
+
+        async Task<Problem> ReindexedAsync(Problem p, StoredSidecar stored)
+        {
+            if (session is null)
+            {
+                return p;
+            }
+
+            await session.ReindexAsync(stored, ct).ConfigureAwait(false);
+            return p with { Repaired = true };
+        }
+    }
+
+    /// <summary>Gives an orphan original a fresh sidecar (nothing people entered is known for it).</summary>
+    private async Task<bool> AdoptAsync(WriteSession session, string id, MediaFileEntry orphan, CancellationToken ct)
+    {
+        var head = new byte[MediaTypes.SniffLength];
+        int read;
+        await using (var stream = File.OpenRead(orphan.Path))
+        {
+            read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
+        }
+
+        var detected = MediaTypes.Sniff(head.AsSpan(0, read));
+        var ext = Path.GetExtension(orphan.FileName).TrimStart('.').ToLowerInvariant();
+        var sidecar = new MediaSidecar
+        {
+            Id = id,
+            Original = new OriginalInfo { Ext = ext, MediaType = detected?.MediaType ?? MediaTypes.FromExtension(ext), Size = orphan.Size },
+            Uploader = library.Actor,
+            CreatedAt = session.Now,
+            UpdatedAt = session.Now,
+        };
+        if (orphan.InTrash)
+        {
+            sidecar.Deleted = new DeletionInfo { At = session.Now, By = library.Actor };
+        }
+
+        await session.SaveAsync(sidecar, orphan.InTrash, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Finishes an interrupted move: the newer sidecar wins, the original follows it, the other sidecar goes.</summary>
+    private async Task<bool> ResolveLiveAndTrashAsync(WriteSession session, string id, CancellationToken ct)
+    {
+        var layout = library.Layout;
+        MediaSidecar Read(bool trash) => SidecarSerializer.Deserialize(File.ReadAllBytes(layout.SidecarPath(id, trash)), layout.Relative(layout.SidecarPath(id, trash)), id);
+        MediaSidecar live, trashed;
+        try
+        {
+            live = Read(false);
+            trashed = Read(true);
+        }
+        catch (FileFormatException)
+        {
+            return false;
+        }
+
+        var toTrash = trashed.Revision >= live.Revision;
+        var winner = toTrash ? trashed : live;
+        await session.MoveAsync(winner, toTrash, ct).ConfigureAwait(false);
+        return true;
+    }
+}

@@ -1,0 +1,136 @@
+using Trove.Domain;
+using Trove.Library;
+
+namespace Trove.Application.Ports;
+
+/// <summary>
+/// The rebuildable index over a library's files. Everything in it can be recomputed from the files
+/// (see <c>RebuildService</c>). Implementations: SQLite (embedded default); PostgreSQL later. Every
+/// implementation must pass the conformance suite in tests/Trove.Index.Conformance.
+/// </summary>
+public interface ILibraryIndex : IAsyncDisposable
+{
+    /// <summary>Short engine name for messages ("sqlite").</summary>
+    string Engine { get; }
+
+    /// <summary>True when the index was just created (or found unusable and recreated) and needs a rebuild.</summary>
+    bool IsNew { get; }
+
+    Task<IIndexTransaction> BeginAsync(CancellationToken ct);
+
+    Task<string?> GetMetaAsync(string key, CancellationToken ct);
+
+    /// <summary>Ids (library and trash) starting with <paramref name="prefix"/>, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<string>> FindIdsByPrefixAsync(string prefix, int limit, CancellationToken ct);
+
+    Task<IndexedMedia?> GetMediaAsync(string id, CancellationToken ct);
+
+    Task<long> CountMediaAsync(bool inTrash, CancellationToken ct);
+
+    /// <summary>Stamps of every indexed sidecar, for reconciling with the files.</summary>
+    Task<IReadOnlyDictionary<string, IndexedStamp>> GetSidecarStampsAsync(CancellationToken ct);
+
+    /// <summary>Stamp of the vocabulary file the index was built from (null if none).</summary>
+    Task<FileStamp?> GetVocabularyStampAsync(CancellationToken ct);
+
+    Task<IReadOnlyDictionary<string, FileStamp>> GetCollectionStampsAsync(CancellationToken ct);
+
+    /// <summary>Media (library and trash) that carry any of these tags.</summary>
+    Task<IReadOnlyList<string>> MediaWithAnyTagAsync(IReadOnlyCollection<string> tags, CancellationToken ct);
+
+    /// <summary>Members of a collection (library and trash) in collection order.</summary>
+    Task<IReadOnlyList<CollectionMember>> CollectionMembersAsync(string collectionId, CancellationToken ct);
+
+    Task<IReadOnlyList<IndexedCollection>> ListCollectionsAsync(CancellationToken ct);
+
+    /// <summary>All tags that are used, described, categorised or named by the vocabulary, with counts over library media.</summary>
+    Task<IReadOnlyList<TagCount>> ListTagsAsync(CancellationToken ct);
+
+    /// <summary>Canonical tag names matching a '*' wildcard pattern.</summary>
+    Task<IReadOnlyList<string>> ExpandWildcardAsync(string pattern, int limit, CancellationToken ct);
+
+    Task<IReadOnlyList<string>> TrashedIdsAsync(CancellationToken ct);
+
+    Task<SearchPage> SearchAsync(MediaQuery query, CancellationToken ct);
+}
+
+public interface IIndexTransaction : IAsyncDisposable
+{
+    Task UpsertMediaAsync(MediaSidecar sidecar, bool inTrash, FileStamp stamp, CancellationToken ct);
+
+    Task RemoveMediaAsync(string id, CancellationToken ct);
+
+    /// <summary>Replaces the indexed vocabulary (categories, tag info, aliases, implications).</summary>
+    Task SetVocabularyAsync(Vocabulary vocabulary, FileStamp? stamp, CancellationToken ct);
+
+    Task UpsertCollectionAsync(CollectionDefinition collection, FileStamp stamp, CancellationToken ct);
+
+    Task RemoveCollectionAsync(string collectionId, CancellationToken ct);
+
+    /// <summary>Empties every table (used by rebuild, inside the same transaction as the refill).</summary>
+    Task ClearAsync(CancellationToken ct);
+
+    Task SetMetaAsync(string key, string value, CancellationToken ct);
+
+    Task CommitAsync(CancellationToken ct);
+}
+
+public interface ILibraryIndexFactory
+{
+    /// <summary>Opens (creating if needed) the index of a library. A corrupt index file is replaced and reported as new.</summary>
+    Task<ILibraryIndex> OpenAsync(LibraryLayout layout, CancellationToken ct);
+}
+
+public sealed record IndexedStamp(FileStamp Stamp, bool InTrash, long Revision);
+
+public sealed record IndexedMedia(
+    string Id,
+    bool InTrash,
+    string Kind,
+    string Ext,
+    string MediaType,
+    long Size,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    long Revision,
+    IReadOnlyList<string> Tags);
+
+public sealed record CollectionMember(string MediaId, long Position, bool InTrash);
+
+public sealed record IndexedCollection(string Id, string Name, string? Description, IReadOnlyList<string> Tags, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long MemberCount);
+
+public sealed record TagCount(string Name, string Category, long Count, string? Description, IReadOnlyList<string> Implies, IReadOnlyList<string> Aliases);
+
+public enum MediaOrder
+{
+    Newest,
+    Oldest,
+    Id,
+    FileSize,
+    TagCount,
+}
+
+/// <summary>
+/// A resolved query: every <see cref="AllOf"/> group must match at least one of its tags; no <see cref="NoneOf"/> tag may
+/// be present. Tags are canonical (aliases resolved, wildcards expanded). An empty group can never match.
+/// </summary>
+public sealed record MediaQuery
+{
+    public IReadOnlyList<IReadOnlyList<string>> AllOf { get; init; } = [];
+
+    public IReadOnlyList<string> NoneOf { get; init; } = [];
+
+    public string? Kind { get; init; }
+
+    public string? IdPrefix { get; init; }
+
+    public string? CollectionId { get; init; }
+
+    public MediaOrder Order { get; init; } = MediaOrder.Newest;
+
+    public int Limit { get; init; } = 40;
+
+    public int Offset { get; init; }
+}
+
+public sealed record SearchPage(long Total, IReadOnlyList<string> Ids);

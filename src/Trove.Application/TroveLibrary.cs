@@ -1,0 +1,173 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Trove.Application.Ports;
+using Trove.Domain;
+using Trove.Library;
+
+namespace Trove.Application;
+
+/// <summary>What opening a library needs from the host: engines, settings, clock, logging, who is acting.</summary>
+public sealed record LibraryEnvironment(
+    ILibraryIndexFactory IndexFactory,
+    IStateStoreFactory StateFactory,
+    TroveOptions Options,
+    TimeProvider Time,
+    ILoggerFactory LoggerFactory,
+    string Actor)
+{
+    public static LibraryEnvironment Create(ILibraryIndexFactory index, IStateStoreFactory state, TroveOptions? options = null, string actor = "test") =>
+        new(index, state, options ?? new TroveOptions(), TimeProvider.System, NullLoggerFactory.Instance, actor);
+}
+
+/// <summary>An open library: its files, index and state, and the one way to change them (<see cref="BeginWriteAsync"/>).</summary>
+public sealed class TroveLibrary : IAsyncDisposable
+{
+    private TroveLibrary(LibraryLayout layout, LibraryManifest manifest, ILibraryIndex index, IStateStore state, LibraryEnvironment env)
+    {
+        Layout = layout;
+        Manifest = manifest;
+        Index = index;
+        State = state;
+        Environment = env;
+        Files = new LibraryFiles(layout, env.Options.Durability);
+        Logger = env.LoggerFactory.CreateLogger("Trove.Library");
+    }
+
+    public LibraryLayout Layout { get; }
+
+    public LibraryManifest Manifest { get; }
+
+    public LibraryFiles Files { get; }
+
+    public ILibraryIndex Index { get; }
+
+    public IStateStore State { get; }
+
+    public LibraryEnvironment Environment { get; }
+
+    public TroveOptions Options => Environment.Options;
+
+    public TimeProvider Time => Environment.Time;
+
+    public string Actor => Environment.Actor;
+
+    internal ILogger Logger { get; }
+
+    public DateTimeOffset Now => Time.GetUtcNow();
+
+    public static LibraryManifest Init(string path, LibraryEnvironment env, string? name = null) =>
+        LibraryFolder.Init(path, env.Time.GetUtcNow(), env.Actor, name, env.Options.Durability);
+
+    /// <summary>
+    /// Opens a library: checks the manifest, opens the index (rebuilding it if it is new or belongs to
+    /// another library) and reconciles sidecars changed since the index last saw them.
+    /// </summary>
+    public static async Task<TroveLibrary> OpenAsync(string path, LibraryEnvironment env, IProgress<ProgressInfo>? progress, CancellationToken ct)
+    {
+        var layout = new LibraryLayout(path);
+        var manifest = LibraryFolder.ReadManifest(layout);
+        EnsureWritable(layout);
+
+        ILibraryIndex? index = null;
+        IStateStore? state = null;
+        try
+        {
+            index = await env.IndexFactory.OpenAsync(layout, ct).ConfigureAwait(false);
+            state = await env.StateFactory.OpenAsync(layout, ct).ConfigureAwait(false);
+            var library = new TroveLibrary(layout, manifest, index, state, env);
+            var indexedLibrary = await index.GetMetaAsync(IndexMeta.LibraryId, ct).ConfigureAwait(false);
+            if (index.IsNew || indexedLibrary != manifest.Id)
+            {
+                Log.IndexNeedsRebuild(library.Logger, layout.Root);
+                await RebuildService.RebuildAsync(library, progress, ct).ConfigureAwait(false);
+            }
+            else if (env.Options.ReconcileOnOpen)
+            {
+                await ReconcileService.ReconcileAsync(library, waitForLock: false, ct).ConfigureAwait(false);
+            }
+
+            return library;
+        }
+        catch
+        {
+            if (state is not null)
+            {
+                await state.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (index is not null)
+            {
+                await index.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Takes the library write lock and starts a session in which files are written first, then the index.</summary>
+    public async Task<WriteSession> BeginWriteAsync(CancellationToken ct)
+    {
+        var writeLock = await AcquireLockAsync(ct).ConfigureAwait(false);
+        return new WriteSession(this, writeLock);
+    }
+
+    internal async Task<LibraryWriteLock> AcquireLockAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await LibraryWriteLock.AcquireAsync(Layout, Options.LockTimeout, Time, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && ex is not FileNotFoundException)
+        {
+            throw ReadOnly(Layout, ex);
+        }
+    }
+
+    /// <summary>Resolves a full id or unique prefix (≥ 6 hex characters) to a media id.</summary>
+    public async Task<string> ResolveIdAsync(string raw, CancellationToken ct)
+    {
+        var prefix = MediaId.NormalizePrefix(raw);
+        var found = await Index.FindIdsByPrefixAsync(prefix, 6, ct).ConfigureAwait(false);
+        return found.Count switch
+        {
+            0 => throw new TroveException("media-not-found", $"No media with id '{raw}' in this library (or its trash).", "List ids with 'trove search \"\" --json'."),
+            1 => found[0],
+            _ => throw new TroveUsageException(
+                "ambiguous-id",
+                $"'{raw}' matches several media: {string.Join(", ", found.Take(5).Select(f => f[..12] + "…"))}.",
+                "Give more characters of the id."),
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await State.DisposeAsync().ConfigureAwait(false);
+        await Index.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal static TroveException ReadOnly(LibraryLayout layout, Exception ex) => new(
+        "library-read-only",
+        $"Cannot write to the library at {layout.Root}: {ex.Message}",
+        "Trove needs write access to the library folder (for its index and lock). Remount it read-write or fix its permissions; nothing was changed.",
+        ex);
+
+    private static void EnsureWritable(LibraryLayout layout)
+    {
+        try
+        {
+            Directory.CreateDirectory(layout.LocksDir);
+            using var probe = new FileStream(layout.WriteLockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw ReadOnly(layout, ex);
+        }
+    }
+}
+
+/// <summary>Keys of the index's meta table.</summary>
+public static class IndexMeta
+{
+    public const string LibraryId = "library_id";
+    public const string RebuiltAt = "rebuilt_at";
+}

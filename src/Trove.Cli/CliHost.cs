@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Trove.Application;
+using Trove.Index.Sqlite;
+
+namespace Trove.Cli;
+
+/// <summary>Composition root of the CLI: settings from TROVE_* variables, engines, logging, who is acting.</summary>
+internal static class CliHost
+{
+    public static string DefaultLibraryPath()
+    {
+        var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        if (string.IsNullOrEmpty(data))
+        {
+            data = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        }
+
+        return Path.Combine(data, "trove", "library");
+    }
+
+    public static string ResolveLibraryPath(string? option) =>
+        !string.IsNullOrWhiteSpace(option) ? option
+        : Environment.GetEnvironmentVariable("TROVE_LIBRARY") is { Length: > 0 } env ? env
+        : DefaultLibraryPath();
+
+    public static LibraryEnvironment CreateEnvironment(TextWriter stderr, bool verbose)
+    {
+        var configuration = new ConfigurationBuilder().AddEnvironmentVariables("TROVE_").Build();
+        var options = new TroveOptions();
+        configuration.Bind(options);
+        var loggerFactory = LoggerFactory.Create(b =>
+        {
+            b.SetMinimumLevel(verbose ? LogLevel.Information : LogLevel.Warning);
+            b.AddProvider(new StderrLoggerProvider(stderr));
+        });
+        var actor = Environment.GetEnvironmentVariable("TROVE_USER") is { Length: > 0 } user ? user : Environment.UserName;
+        return new LibraryEnvironment(new SqliteIndexFactory(), new SqliteStateStoreFactory(), options, TimeProvider.System, loggerFactory, actor);
+    }
+
+    /// <summary>Plain "level: message" lines on stderr, so stdout stays clean for results.</summary>
+    private sealed class StderrLoggerProvider(TextWriter stderr) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new StderrLogger(stderr);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class StderrLogger(TextWriter stderr) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                var level = logLevel switch
+                {
+                    LogLevel.Warning => "warning",
+                    LogLevel.Error or LogLevel.Critical => "error",
+                    _ => "info",
+                };
+                lock (stderr)
+                {
+                    stderr.WriteLine($"{level}: {formatter(state, exception)}");
+                }
+            }
+        }
+    }
+}

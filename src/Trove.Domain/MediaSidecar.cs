@@ -1,0 +1,211 @@
+namespace Trove.Domain;
+
+/// <summary>
+/// Everything people entered or approved about one media: the source of truth, stored as JSON beside
+/// the original. The index is derived from this; nothing here is derived from the index.
+/// </summary>
+public sealed class MediaSidecar
+{
+    public const int CurrentSchema = 2;
+
+    public int Schema { get; set; } = CurrentSchema;
+
+    /// <summary>SHA-256 of the original, lowercase hex. Must match the file name.</summary>
+    public string Id { get; set; } = string.Empty;
+
+    /// <summary>Incremented on every write; lets readers and the index notice changes.</summary>
+    public long Revision { get; set; }
+
+    public string Kind { get; set; } = MediaKinds.Image;
+
+    public OriginalInfo Original { get; set; } = new();
+
+    /// <summary>Present when <see cref="Kind"/> is "mask".</summary>
+    public MaskInfo? Mask { get; set; }
+
+    public string? Uploader { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Set while the media is in the trash.</summary>
+    public DeletionInfo? Deleted { get; set; }
+
+    public List<TagEntry> Tags { get; set; } = [];
+
+    public List<CaptionEntry> Captions { get; set; } = [];
+
+    public List<CollectionMembership> Collections { get; set; } = [];
+
+    public List<CropEntry> Crops { get; set; } = [];
+
+    public List<RelationEntry> Relations { get; set; } = [];
+
+    public List<ReviewDecision> Reviews { get; set; } = [];
+
+    /// <summary>Free-form metadata picked up at import (title, source URL, EXIF fields…).</summary>
+    public SortedDictionary<string, string> Metadata { get; set; } = new(StringComparer.Ordinal);
+
+    public bool HasTag(string name) => Tags.Exists(t => t.Name == name);
+
+    public CaptionEntry? PrimaryCaption => Captions.Find(c => c.Primary) ?? (Captions.Count > 0 ? Captions[0] : null);
+}
+
+public static class MediaKinds
+{
+    public const string Image = "image";
+    public const string Mask = "mask";
+
+    public static bool IsKnown(string kind) => kind is Image or Mask;
+}
+
+public sealed class OriginalInfo
+{
+    /// <summary>File extension without dot, lowercase (jpg, png, webp…): the original is "{id}.{ext}".</summary>
+    public string Ext { get; set; } = string.Empty;
+
+    public string MediaType { get; set; } = "application/octet-stream";
+
+    public long Size { get; set; }
+
+    /// <summary>The file name it had when imported, for people; never used to locate it.</summary>
+    public string? OriginalName { get; set; }
+
+    public int? Width { get; set; }
+
+    public int? Height { get; set; }
+}
+
+public sealed class MaskInfo
+{
+    public string Source { get; set; } = string.Empty;
+
+    public string Category { get; set; } = string.Empty;
+}
+
+public sealed class DeletionInfo
+{
+    public DateTimeOffset At { get; set; }
+
+    public string? By { get; set; }
+}
+
+/// <summary>How a tag came to be on a media.</summary>
+public static class TagSources
+{
+    public const string Manual = "manual";
+    public const string Import = "import";
+    public const string Implication = "implication";
+    public const string Alias = "alias";
+    public const string Suggestion = "suggestion";
+    public const string Merge = "merge";
+}
+
+public sealed class TagEntry
+{
+    public string Name { get; set; } = string.Empty;
+
+    public DateTimeOffset AddedAt { get; set; }
+
+    public string? AddedBy { get; set; }
+
+    /// <summary>manual, import, implication, alias, suggestion, merge.</summary>
+    public string Source { get; set; } = TagSources.Manual;
+
+    /// <summary>For implication: the child tag that implied it; for alias: the old name it replaced.</summary>
+    public string? Via { get; set; }
+}
+
+public static class CaptionSources
+{
+    public const string Manual = "manual";
+    public const string Import = "import";
+}
+
+public sealed class CaptionEntry
+{
+    /// <summary>Small number unique within the media, stable across edits ("1", "2"…).</summary>
+    public int Id { get; set; }
+
+    public string Text { get; set; } = string.Empty;
+
+    public bool Primary { get; set; }
+
+    /// <summary>"manual", "import", or "model".</summary>
+    public string Source { get; set; } = CaptionSources.Manual;
+
+    /// <summary>For generated captions: "model@version".</summary>
+    public string? Model { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public string? CreatedBy { get; set; }
+
+    public DateTimeOffset? UpdatedAt { get; set; }
+}
+
+public sealed class CollectionMembership
+{
+    public string Collection { get; set; } = string.Empty;
+
+    /// <summary>Sort key within the collection (sparse, so a move rewrites one sidecar).</summary>
+    public long Position { get; set; }
+
+    public DateTimeOffset AddedAt { get; set; }
+
+    public string? AddedBy { get; set; }
+}
+
+public sealed class CropEntry
+{
+    public string Name { get; set; } = string.Empty;
+
+    public int X { get; set; }
+
+    public int Y { get; set; }
+
+    public int W { get; set; }
+
+    public int H { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public string? CreatedBy { get; set; }
+}
+
+public static class RelationTypes
+{
+    public const string Similar = "similar";
+    public const string DuplicateOf = "duplicate-of";
+    public const string MaskOf = "mask-of";
+    public const string DerivedFrom = "derived-from";
+
+    public static bool IsKnown(string t) => t is Similar or DuplicateOf or MaskOf or DerivedFrom;
+}
+
+public sealed class RelationEntry
+{
+    public string Type { get; set; } = string.Empty;
+
+    public string Target { get; set; } = string.Empty;
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public string? CreatedBy { get; set; }
+}
+
+/// <summary>A person's decision on a suggested tag (approve adds the tag; reject keeps it from coming back).</summary>
+public sealed class ReviewDecision
+{
+    public string Tag { get; set; } = string.Empty;
+
+    /// <summary>"approved" or "rejected".</summary>
+    public string Decision { get; set; } = string.Empty;
+
+    public string? Model { get; set; }
+
+    public string? By { get; set; }
+
+    public DateTimeOffset At { get; set; }
+}

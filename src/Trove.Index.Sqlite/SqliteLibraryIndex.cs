@@ -1,0 +1,577 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Trove.Application;
+using Trove.Application.Ports;
+using Trove.Domain;
+using Trove.Library;
+
+namespace Trove.Index.Sqlite;
+
+/// <summary>
+/// The embedded index: one SQLite file (WAL) per library at index/index.db. One instance serves one logical
+/// caller at a time; reads made while a transaction is open see that transaction's writes.
+/// </summary>
+public sealed class SqliteLibraryIndex : ILibraryIndex
+{
+    private const string VocabularyStampKey = "vocabulary_stamp";
+    private readonly SqliteConnection _connection;
+    private SqliteTransaction? _tx;
+
+    internal SqliteLibraryIndex(SqliteConnection connection, bool isNew)
+    {
+        _connection = connection;
+        IsNew = isNew;
+    }
+
+    public string Engine => "sqlite";
+
+    public bool IsNew { get; }
+
+    public async Task<IIndexTransaction> BeginAsync(CancellationToken ct)
+    {
+        if (_tx is not null)
+        {
+            throw new InvalidOperationException("An index transaction is already open on this connection.");
+        }
+
+        ct.ThrowIfCancellationRequested();
+        _tx = await Task.Run(() => _connection.BeginTransaction(deferred: false), ct).ConfigureAwait(false);
+        return new Transaction(this, _tx);
+    }
+
+    public async Task<string?> GetMetaAsync(string key, CancellationToken ct)
+    {
+        await using var cmd = Command("SELECT value FROM meta WHERE key=$k", ("$k", key));
+        return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
+    }
+
+    public async Task<IReadOnlyList<string>> FindIdsByPrefixAsync(string prefix, int limit, CancellationToken ct)
+    {
+        await using var cmd = Command("SELECT id FROM media WHERE id >= $p AND id < $q ORDER BY id LIMIT $l", ("$p", prefix), ("$q", prefix + "g"), ("$l", limit));
+        return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IndexedMedia?> GetMediaAsync(string id, CancellationToken ct)
+    {
+        await using var cmd = Command("SELECT rid, in_trash, kind, ext, media_type, size, created_at, updated_at, revision FROM media WHERE id=$id", ("$id", id));
+        long rid;
+        IndexedMedia media;
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                return null;
+            }
+
+            rid = reader.GetInt64(0);
+            media = new IndexedMedia(
+                id, reader.GetInt64(1) != 0, reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.GetInt64(5),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)), reader.GetInt64(8), []);
+        }
+
+        await using var tags = Command("SELECT t.name FROM media_tags mt JOIN tags t ON t.tid=mt.tid WHERE mt.rid=$r ORDER BY t.name", ("$r", rid));
+        return media with { Tags = await ReadStringsAsync(tags, ct).ConfigureAwait(false) };
+    }
+
+    public async Task<long> CountMediaAsync(bool inTrash, CancellationToken ct)
+    {
+        await using var cmd = Command("SELECT count(*) FROM media WHERE in_trash=$t", ("$t", inTrash ? 1 : 0));
+        return (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
+
+    public async Task<IReadOnlyDictionary<string, IndexedStamp>> GetSidecarStampsAsync(CancellationToken ct)
+    {
+        var result = new Dictionary<string, IndexedStamp>(StringComparer.Ordinal);
+        await using var cmd = Command("SELECT id, stamp_size, stamp_mtime, stamp_digest, in_trash, revision FROM media");
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            result[reader.GetString(0)] = new IndexedStamp(new FileStamp(reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3)), reader.GetInt64(4) != 0, reader.GetInt64(5));
+        }
+
+        return result;
+    }
+
+    public async Task<FileStamp?> GetVocabularyStampAsync(CancellationToken ct) =>
+        ParseStamp(await GetMetaAsync(VocabularyStampKey, ct).ConfigureAwait(false));
+
+    public async Task<IReadOnlyDictionary<string, FileStamp>> GetCollectionStampsAsync(CancellationToken ct)
+    {
+        var result = new Dictionary<string, FileStamp>(StringComparer.Ordinal);
+        await using var cmd = Command("SELECT id, stamp_size, stamp_mtime, stamp_digest FROM collections");
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            result[reader.GetString(0)] = new FileStamp(reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3));
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<string>> MediaWithAnyTagAsync(IReadOnlyCollection<string> tags, CancellationToken ct)
+    {
+        if (tags.Count == 0)
+        {
+            return [];
+        }
+
+        var names = tags.ToList();
+        var sql = $"SELECT DISTINCT m.id FROM media m JOIN media_tags mt ON mt.rid=m.rid JOIN tags t ON t.tid=mt.tid WHERE t.name IN ({Placeholders("$n", names.Count)}) ORDER BY m.id";
+        await using var cmd = Command(sql, names.Select((n, i) => ($"$n{i}", (object)n)).ToArray());
+        return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<CollectionMember>> CollectionMembersAsync(string collectionId, CancellationToken ct)
+    {
+        var result = new List<CollectionMember>();
+        await using var cmd = Command(
+            "SELECT m.id, cm.position, m.in_trash FROM collection_members cm JOIN media m ON m.rid=cm.rid WHERE cm.collection_id=$c ORDER BY cm.position, m.id",
+            ("$c", collectionId));
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            result.Add(new CollectionMember(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2) != 0));
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<IndexedCollection>> ListCollectionsAsync(CancellationToken ct)
+    {
+        var result = new List<IndexedCollection>();
+        await using var cmd = Command("""
+            SELECT c.id, c.name, c.description, c.tags, c.created_at, c.updated_at,
+                   (SELECT count(*) FROM collection_members cm JOIN media m ON m.rid=cm.rid AND m.in_trash=0 WHERE cm.collection_id=c.id)
+            FROM collections c ORDER BY c.name COLLATE NOCASE, c.id
+            """);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            result.Add(new IndexedCollection(
+                reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                JsonSerializer.Deserialize(reader.GetString(3), IndexJsonContext.Default.ListString) ?? [],
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)), reader.GetInt64(6)));
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyList<TagCount>> ListTagsAsync(CancellationToken ct)
+    {
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var cmd = Command("SELECT t.name, count(m.rid) FROM tags t JOIN media_tags mt ON mt.tid=t.tid LEFT JOIN media m ON m.rid=mt.rid AND m.in_trash=0 GROUP BY t.tid"))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                counts[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        var info = new Dictionary<string, (string? Category, string? Description)>(StringComparer.Ordinal);
+        await using (var cmd = Command("SELECT name, category, description FROM vocab_tags"))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                info[reader.GetString(0)] = (reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+            }
+        }
+
+        var implies = await PairsAsync("SELECT child, parent FROM implications ORDER BY child, parent", ct).ConfigureAwait(false);
+        var aliases = await PairsAsync("SELECT to_name, from_name FROM aliases ORDER BY to_name, from_name", ct).ConfigureAwait(false);
+        var names = new SortedSet<string>(counts.Where(c => c.Value > 0).Select(c => c.Key), StringComparer.Ordinal);
+        names.UnionWith(info.Keys);
+        names.UnionWith(implies.Keys);
+        names.UnionWith(implies.Values.SelectMany(v => v));
+        names.UnionWith(aliases.Keys);
+        return names.Select(n => new TagCount(
+            n,
+            info.TryGetValue(n, out var i) && i.Category is { } c ? c : Vocabulary.DefaultCategory,
+            counts.GetValueOrDefault(n),
+            info.TryGetValue(n, out var d) ? d.Description : null,
+            implies.TryGetValue(n, out var p) ? p : [],
+            aliases.TryGetValue(n, out var a) ? a : [])).ToList();
+    }
+
+    public async Task<IReadOnlyList<string>> ExpandWildcardAsync(string pattern, int limit, CancellationToken ct)
+    {
+        var like = new StringBuilder();
+        foreach (var ch in pattern)
+        {
+            like.Append(ch switch { '*' => "%", '%' => "\\%", '_' => "\\_", '\\' => "\\\\", _ => ch.ToString() });
+        }
+
+        await using var cmd = Command(
+            "SELECT t.name FROM tags t WHERE t.name LIKE $p ESCAPE '\\' AND EXISTS(SELECT 1 FROM media_tags mt WHERE mt.tid=t.tid) ORDER BY t.name LIMIT $l",
+            ("$p", like.ToString()), ("$l", limit));
+        return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<string>> TrashedIdsAsync(CancellationToken ct)
+    {
+        await using var cmd = Command("SELECT id FROM media WHERE in_trash=1 ORDER BY id");
+        return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
+    }
+
+    public async Task<SearchPage> SearchAsync(MediaQuery query, CancellationToken ct)
+    {
+        if (query.AllOf.Any(g => g.Count == 0))
+        {
+            return new SearchPage(0, []);
+        }
+
+        var where = new StringBuilder("m.in_trash=0");
+        var parameters = new List<(string, object)>();
+        var n = 0;
+        foreach (var group in query.AllOf)
+        {
+            where.Append(" AND EXISTS(SELECT 1 FROM media_tags mt JOIN tags t ON t.tid=mt.tid WHERE mt.rid=m.rid AND t.name IN (");
+            where.Append(string.Join(',', group.Select(g => Param(g))));
+            where.Append("))");
+        }
+
+        if (query.NoneOf.Count > 0)
+        {
+            where.Append(" AND NOT EXISTS(SELECT 1 FROM media_tags mt JOIN tags t ON t.tid=mt.tid WHERE mt.rid=m.rid AND t.name IN (");
+            where.Append(string.Join(',', query.NoneOf.Select(g => Param(g))));
+            where.Append("))");
+        }
+
+        if (query.Kind is { } kind)
+        {
+            where.Append(" AND m.kind=").Append(Param(kind));
+        }
+
+        if (query.IdPrefix is { } prefix)
+        {
+            where.Append(" AND m.id >= ").Append(Param(prefix)).Append(" AND m.id < ").Append(Param(prefix + "g"));
+        }
+
+        if (query.CollectionId is { } collection)
+        {
+            where.Append(" AND EXISTS(SELECT 1 FROM collection_members cm WHERE cm.rid=m.rid AND cm.collection_id=").Append(Param(collection)).Append(')');
+        }
+
+        var order = query.Order switch
+        {
+            MediaOrder.Oldest => "m.created_at ASC, m.id ASC",
+            MediaOrder.Id => "m.id ASC",
+            MediaOrder.FileSize => "m.size DESC, m.id ASC",
+            MediaOrder.TagCount => "m.tag_count DESC, m.id ASC",
+            _ => "m.created_at DESC, m.id ASC",
+        };
+
+        long total;
+        await using (var count = Command($"SELECT count(*) FROM media m WHERE {where}", [.. parameters]))
+        {
+            total = (long)(await count.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        }
+
+        parameters.Add(("$limit", query.Limit));
+        parameters.Add(("$offset", query.Offset));
+        await using var page = Command($"SELECT m.id FROM media m WHERE {where} ORDER BY {order} LIMIT $limit OFFSET $offset", [.. parameters]);
+        return new SearchPage(total, await ReadStringsAsync(page, ct).ConfigureAwait(false));
+
+        string Param(object value)
+        {
+            var name = "$p" + n++;
+            parameters.Add((name, value));
+            return name;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_tx is not null)
+        {
+            await _tx.DisposeAsync().ConfigureAwait(false);
+            _tx = null;
+        }
+
+        await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    internal static FileStamp? ParseStamp(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        var parts = value.Split('|');
+        return new FileStamp(long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), parts[2]);
+    }
+
+    internal static string FormatStamp(FileStamp stamp) => FormattableString.Invariant($"{stamp.Size}|{stamp.MtimeTicks}|{stamp.Digest}");
+
+    private SqliteCommand Command(string sql, params (string Name, object Value)[] parameters)
+    {
+        var cmd = _connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = _tx;
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+
+        return cmd;
+    }
+
+    private async Task<Dictionary<string, List<string>>> PairsAsync(string sql, CancellationToken ct)
+    {
+        var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        await using var cmd = Command(sql);
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var key = reader.GetString(0);
+            if (!result.TryGetValue(key, out var list))
+            {
+                result[key] = list = [];
+            }
+
+            list.Add(reader.GetString(1));
+        }
+
+        return result;
+    }
+
+    private static async Task<IReadOnlyList<string>> ReadStringsAsync(SqliteCommand cmd, CancellationToken ct)
+    {
+        var result = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            result.Add(reader.GetString(0));
+        }
+
+        return result;
+    }
+
+    private static string Placeholders(string prefix, int count) => string.Join(',', Enumerable.Range(0, count).Select(i => prefix + i));
+
+    /// <summary>Writes within one SQLite transaction, with prepared statements reused across media.</summary>
+    private sealed class Transaction(SqliteLibraryIndex owner, SqliteTransaction tx) : IIndexTransaction
+    {
+        private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> _tagIds = new(StringComparer.Ordinal);
+        private bool _done;
+
+        public async Task UpsertMediaAsync(MediaSidecar s, bool inTrash, FileStamp stamp, CancellationToken ct)
+        {
+            var rid = await ScalarAsync("SELECT rid FROM media WHERE id=$id", ct, s.Id).ConfigureAwait(false) as long?;
+            if (rid is { } existing)
+            {
+                await DeleteChildrenAsync(existing, ct).ConfigureAwait(false);
+                await ExecAsync(
+                    "UPDATE media SET in_trash=$a1, kind=$a2, ext=$a3, media_type=$a4, size=$a5, width=$a6, height=$a7, created_at=$a8, updated_at=$a9, revision=$a10, uploader=$a11, mask_source=$a12, mask_category=$a13, tag_count=$a14, caption=$a15, stamp_size=$a16, stamp_mtime=$a17, stamp_digest=$a18 WHERE rid=$a0",
+                    ct, [existing, .. MediaValues(s, inTrash, stamp)]).ConfigureAwait(false);
+            }
+            else
+            {
+                rid = (long)(await ScalarAsync(
+                    "INSERT INTO media(id, in_trash, kind, ext, media_type, size, width, height, created_at, updated_at, revision, uploader, mask_source, mask_category, tag_count, caption, stamp_size, stamp_mtime, stamp_digest) VALUES($a0,$a1,$a2,$a3,$a4,$a5,$a6,$a7,$a8,$a9,$a10,$a11,$a12,$a13,$a14,$a15,$a16,$a17,$a18) RETURNING rid",
+                    ct, [s.Id, .. MediaValues(s, inTrash, stamp)]).ConfigureAwait(false))!;
+            }
+
+            var r = rid.Value;
+            foreach (var tag in s.Tags)
+            {
+                var tid = await TagIdAsync(tag.Name, ct).ConfigureAwait(false);
+                await ExecAsync("INSERT OR IGNORE INTO media_tags(tid, rid, source) VALUES($a0,$a1,$a2)", ct, tid, r, tag.Source).ConfigureAwait(false);
+            }
+
+            foreach (var c in s.Captions)
+            {
+                await ExecAsync("INSERT OR REPLACE INTO captions(rid, caption_id, text, is_primary, source, model) VALUES($a0,$a1,$a2,$a3,$a4,$a5)", ct, r, c.Id, c.Text, c.Primary ? 1 : 0, c.Source, c.Model).ConfigureAwait(false);
+            }
+
+            foreach (var c in s.Crops)
+            {
+                await ExecAsync("INSERT OR REPLACE INTO crops(rid, name, x, y, w, h) VALUES($a0,$a1,$a2,$a3,$a4,$a5)", ct, r, c.Name, c.X, c.Y, c.W, c.H).ConfigureAwait(false);
+            }
+
+            foreach (var rel in s.Relations)
+            {
+                await ExecAsync("INSERT OR IGNORE INTO relations(rid, type, target) VALUES($a0,$a1,$a2)", ct, r, rel.Type, rel.Target).ConfigureAwait(false);
+            }
+
+            foreach (var m in s.Collections)
+            {
+                await ExecAsync("INSERT OR REPLACE INTO collection_members(collection_id, rid, position) VALUES($a0,$a1,$a2)", ct, m.Collection, r, m.Position).ConfigureAwait(false);
+            }
+        }
+
+        public async Task RemoveMediaAsync(string id, CancellationToken ct)
+        {
+            if (await ScalarAsync("SELECT rid FROM media WHERE id=$id", ct, id).ConfigureAwait(false) is long rid)
+            {
+                await DeleteChildrenAsync(rid, ct).ConfigureAwait(false);
+                await ExecAsync("DELETE FROM media WHERE rid=$a0", ct, rid).ConfigureAwait(false);
+            }
+        }
+
+        public async Task SetVocabularyAsync(Vocabulary vocabulary, FileStamp? stamp, CancellationToken ct)
+        {
+            foreach (var table in new[] { "categories", "vocab_tags", "aliases", "implications" })
+            {
+                await ExecAsync($"DELETE FROM {table}", ct).ConfigureAwait(false);
+            }
+
+            var ord = 0;
+            foreach (var category in vocabulary.AllCategories)
+            {
+                await ExecAsync("INSERT OR IGNORE INTO categories(name, ord) VALUES($a0,$a1)", ct, category, ord++).ConfigureAwait(false);
+            }
+
+            foreach (var (name, info) in vocabulary.Tags)
+            {
+                await ExecAsync("INSERT INTO vocab_tags(name, category, description) VALUES($a0,$a1,$a2)", ct, name, info.Category, info.Description).ConfigureAwait(false);
+            }
+
+            foreach (var (from, alias) in vocabulary.Aliases)
+            {
+                await ExecAsync("INSERT INTO aliases(from_name, to_name) VALUES($a0,$a1)", ct, from, alias.To).ConfigureAwait(false);
+            }
+
+            foreach (var imp in vocabulary.Implications)
+            {
+                await ExecAsync("INSERT OR IGNORE INTO implications(child, parent) VALUES($a0,$a1)", ct, imp.Child, imp.Parent).ConfigureAwait(false);
+            }
+
+            if (stamp is null)
+            {
+                await ExecAsync("DELETE FROM meta WHERE key=$a0", ct, VocabularyStampKey).ConfigureAwait(false);
+            }
+            else
+            {
+                await SetMetaAsync(VocabularyStampKey, FormatStamp(stamp), ct).ConfigureAwait(false);
+            }
+        }
+
+        public Task UpsertCollectionAsync(CollectionDefinition c, FileStamp stamp, CancellationToken ct) =>
+            ExecAsync(
+                "INSERT OR REPLACE INTO collections(id, name, description, tags, created_at, updated_at, stamp_size, stamp_mtime, stamp_digest) VALUES($a0,$a1,$a2,$a3,$a4,$a5,$a6,$a7,$a8)",
+                ct, c.Id, c.Name, c.Description, JsonSerializer.Serialize(c.Tags, IndexJsonContext.Default.ListString), c.CreatedAt.ToUnixTimeMilliseconds(), c.UpdatedAt.ToUnixTimeMilliseconds(), stamp.Size, stamp.MtimeTicks, stamp.Digest);
+
+        public Task RemoveCollectionAsync(string collectionId, CancellationToken ct) =>
+            ExecAsync("DELETE FROM collections WHERE id=$a0", ct, collectionId);
+
+        public async Task ClearAsync(CancellationToken ct)
+        {
+            foreach (var table in Schema.DataTables)
+            {
+                await ExecAsync($"DELETE FROM {table}", ct).ConfigureAwait(false);
+            }
+
+            await ExecAsync("DELETE FROM meta WHERE key<>'schema_version'", ct).ConfigureAwait(false);
+            _tagIds.Clear();
+        }
+
+        public Task SetMetaAsync(string key, string value, CancellationToken ct) =>
+            ExecAsync("INSERT OR REPLACE INTO meta(key, value) VALUES($a0,$a1)", ct, key, value);
+
+        public async Task CommitAsync(CancellationToken ct)
+        {
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            _done = true;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var cmd in _commands.Values)
+            {
+                await cmd.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _commands.Clear();
+            if (!_done)
+            {
+                await tx.RollbackAsync().ConfigureAwait(false);
+            }
+
+            await tx.DisposeAsync().ConfigureAwait(false);
+            owner._tx = null;
+        }
+
+        private static object?[] MediaValues(MediaSidecar s, bool inTrash, FileStamp stamp) =>
+        [
+            inTrash ? 1 : 0, s.Kind, s.Original.Ext, s.Original.MediaType, s.Original.Size, s.Original.Width, s.Original.Height,
+            s.CreatedAt.ToUnixTimeMilliseconds(), s.UpdatedAt.ToUnixTimeMilliseconds(), s.Revision, s.Uploader, s.Mask?.Source, s.Mask?.Category,
+            s.Tags.Count, s.PrimaryCaption?.Text, stamp.Size, stamp.MtimeTicks, stamp.Digest,
+        ];
+
+        private async Task DeleteChildrenAsync(long rid, CancellationToken ct)
+        {
+            foreach (var table in new[] { "media_tags", "captions", "crops", "relations", "collection_members" })
+            {
+                await ExecAsync($"DELETE FROM {table} WHERE rid=$a0", ct, rid).ConfigureAwait(false);
+            }
+        }
+
+        private async Task<long> TagIdAsync(string name, CancellationToken ct)
+        {
+            if (_tagIds.TryGetValue(name, out var tid))
+            {
+                return tid;
+            }
+
+            await ExecAsync("INSERT OR IGNORE INTO tags(name) VALUES($a0)", ct, name).ConfigureAwait(false);
+            tid = (long)(await ScalarAsync("SELECT tid FROM tags WHERE name=$id", ct, name).ConfigureAwait(false))!;
+            _tagIds[name] = tid;
+            return tid;
+        }
+
+        private SqliteCommand Prepared(string sql, int parameterCount, string prefix)
+        {
+            if (!_commands.TryGetValue(sql, out var cmd))
+            {
+                cmd = owner._connection.CreateCommand();
+                cmd.CommandText = sql;
+                cmd.Transaction = tx;
+                for (var i = 0; i < parameterCount; i++)
+                {
+                    cmd.Parameters.Add(new SqliteParameter(prefix + i, null));
+                }
+
+                if (prefix == "$id")
+                {
+                    cmd.Parameters.Clear();
+                    cmd.Parameters.Add(new SqliteParameter("$id", null));
+                }
+
+                _commands[sql] = cmd;
+            }
+
+            return cmd;
+        }
+
+        private async Task ExecAsync(string sql, CancellationToken ct, params object?[] values)
+        {
+            var cmd = Prepared(sql, values.Length, "$a");
+            for (var i = 0; i < values.Length; i++)
+            {
+                cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        private async Task<object?> ScalarAsync(string sql, CancellationToken ct, params object?[] values)
+        {
+            var cmd = Prepared(sql, values.Length, sql.Contains("$id", StringComparison.Ordinal) ? "$id" : "$a");
+            for (var i = 0; i < values.Length; i++)
+            {
+                cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            var result = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            return result is DBNull ? null : result;
+        }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<string>))]
+internal sealed partial class IndexJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

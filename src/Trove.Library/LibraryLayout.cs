@@ -1,0 +1,63 @@
+namespace Trove.Library;
+
+/// <summary>
+/// Where everything lives inside a library folder. See docs/library-format.md.
+/// Media are sharded by the first two and next two hex characters of their SHA-256
+/// (65,536 leaf folders: about 15 media per folder at a million images).
+/// </summary>
+public sealed class LibraryLayout
+{
+    public const string ManifestFileName = "trove.json";
+    public const string VocabularyFileName = "vocabulary.json";
+    public const string SidecarExtension = ".json";
+
+    public LibraryLayout(string root)
+    {
+        Root = Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+
+    public string ManifestPath => Path.Combine(Root, ManifestFileName);
+
+    public string VocabularyPath => Path.Combine(Root, VocabularyFileName);
+
+    public string CollectionsDir => Path.Combine(Root, "collections");
+
+    public string MediaDir => Path.Combine(Root, "media");
+
+    public string TrashDir => Path.Combine(Root, "trash");
+
+    /// <summary>Rebuildable index (safe to delete).</summary>
+    public string IndexDir => Path.Combine(Root, "index");
+
+    /// <summary>State that is not derivable from the files (accounts, tokens, jobs, audit log): back it up.</summary>
+    public string StateDir => Path.Combine(Root, "state");
+
+    /// <summary>Thumbnails, renders: safe to delete.</summary>
+    public string CacheDir => Path.Combine(Root, "cache");
+
+    /// <summary>Staging area for files being imported; leftovers are removed by check --repair.</summary>
+    public string TempDir => Path.Combine(Root, "tmp");
+
+    public string LocksDir => Path.Combine(Root, "locks");
+
+    public string WriteLockPath => Path.Combine(LocksDir, "write.lock");
+
+    public string IndexDatabasePath => Path.Combine(IndexDir, "index.db");
+
+    public string StateDatabasePath => Path.Combine(StateDir, "state.db");
+
+    public string ShardDir(string id, bool trash = false) =>
+        Path.Combine(trash ? TrashDir : MediaDir, id[..2], id[2..4]);
+
+    public string SidecarPath(string id, bool trash = false) => Path.Combine(ShardDir(id, trash), id + SidecarExtension);
+
+    public string OriginalPath(string id, string ext, bool trash = false) =>
+        Path.Combine(ShardDir(id, trash), ext.Length == 0 ? id : id + "." + ext);
+
+    public string CollectionPath(string collectionId) => Path.Combine(CollectionsDir, collectionId + ".json");
+
+    /// <summary>A path relative to the library root, with forward slashes, for messages and JSON output.</summary>
+    public string Relative(string path) => Path.GetRelativePath(Root, path).Replace('\\', '/');
+}
