@@ -69,10 +69,11 @@ public sealed class MediaService(TroveLibrary library)
             {
                 var result = await ImportOneAsync(session, file, tags, collection, nextPosition, maskSource, options, ct).ConfigureAwait(false);
                 media.Add(result.Id);
+                // Duplicates may join the collection at nextPosition too, so every imported file advances it.
+                nextPosition += CollectionService.PositionStep;
                 if (result.New)
                 {
                     imported++;
-                    nextPosition += CollectionService.PositionStep;
                 }
                 else
                 {
@@ -88,6 +89,15 @@ public sealed class MediaService(TroveLibrary library)
             {
                 failed.Add(new ImportFailure(file, $"cannot read the file: {ex.Message}"));
                 Log.ImportFailed(library.Logger, file, ex.Message);
+            }
+            catch (IOException ex) when (WriteSession.IsDiskFull(ex))
+            {
+                // Copying into the staging area is a library write too: report it like the others.
+                throw WriteSession.DiskFull(library.Layout, ex);
+            }
+            catch (IOException ex) when (WriteSession.IsReadOnly(ex))
+            {
+                throw TroveLibrary.ReadOnly(library.Layout, ex);
             }
         }
 

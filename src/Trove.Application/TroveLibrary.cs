@@ -158,6 +158,11 @@ public sealed class TroveLibrary : IAsyncDisposable
             Directory.CreateDirectory(layout.LocksDir);
             using var probe = new FileStream(layout.WriteLockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
         }
+        catch (IOException ex) when ((ex.HResult & 0xFFFF) is 11 or 32 or 33)
+        {
+            // On Unix the probe takes a shared flock, which fails while another process holds the write lock:
+            // the file did open for writing, so the folder is writable (that writer is just busy).
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw ReadOnly(layout, ex);

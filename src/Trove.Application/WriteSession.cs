@@ -189,17 +189,19 @@ public sealed class WriteSession : IAsyncDisposable
         }
         catch (IOException ex) when (IsDiskFull(ex))
         {
-            throw new TroveException(
-                "disk-full",
-                $"The disk holding {Library.Layout.Root} is full: {ex.Message}",
-                "Free some space and run the command again; the file being written was left as it was.",
-                ex);
+            throw DiskFull(Library.Layout, ex);
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException || (ex is IOException io && IsReadOnly(io)))
         {
             throw TroveLibrary.ReadOnly(Library.Layout, ex);
         }
     }
+
+    internal static TroveException DiskFull(LibraryLayout layout, IOException ex) => new(
+        "disk-full",
+        $"The disk holding {layout.Root} is full: {ex.Message}",
+        "Free some space and run the command again; the file being written was left as it was.",
+        ex);
 
     internal static bool IsDiskFull(IOException ex) => (ex.HResult & 0xFFFF) is 28 or 122 || ex.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
 

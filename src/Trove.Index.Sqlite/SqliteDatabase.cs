@@ -45,6 +45,16 @@ internal static class SqliteDatabase
         }
     }
 
+    /// <summary>SQLITE_FULL (13): the disk holding the database is full.</summary>
+    public static bool IsFull(SqliteException ex) => ex.SqliteErrorCode == 13;
+
+    /// <summary>The same "disk-full" error the file writes report, so callers see one code whichever write hit the limit.</summary>
+    public static Trove.Domain.TroveException DiskFull(SqliteConnection connection, SqliteException ex) => new(
+        "disk-full",
+        $"The disk holding {connection.DataSource} is full: {ex.Message}",
+        "Free some space and run the command again; the library files written so far are intact and the index catches up when the library is next opened.",
+        ex);
+
     /// <summary>SQLITE_NOTADB (26) or SQLITE_CORRUPT (11): the file is not a usable database.</summary>
     public static bool IsCorrupt(SqliteException ex) => ex.SqliteErrorCode is 26 or 11;
 }

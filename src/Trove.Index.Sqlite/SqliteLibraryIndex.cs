@@ -350,6 +350,14 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         return result;
     }
 
+    private void EndTransaction(SqliteTransaction tx)
+    {
+        if (ReferenceEquals(_tx, tx))
+        {
+            _tx = null;
+        }
+    }
+
     private static string Placeholders(string prefix, int count) => string.Join(',', Enumerable.Range(0, count).Select(i => prefix + i));
 
     /// <summary>Writes within one SQLite transaction, with prepared statements reused across media.</summary>
@@ -475,8 +483,19 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
         public async Task CommitAsync(CancellationToken ct)
         {
-            await tx.CommitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+            }
+            catch (SqliteException ex) when (SqliteDatabase.IsFull(ex))
+            {
+                throw SqliteDatabase.DiskFull(owner._connection, ex);
+            }
+
             _done = true;
+
+            // The connection is back in autocommit mode: reads (and a new transaction) must not use the finished one.
+            owner.EndTransaction(tx);
         }
 
         public async ValueTask DisposeAsync()
@@ -493,7 +512,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             }
 
             await tx.DisposeAsync().ConfigureAwait(false);
-            owner._tx = null;
+            owner.EndTransaction(tx);
         }
 
         private static object?[] MediaValues(MediaSidecar s, bool inTrash, FileStamp stamp) =>
@@ -556,7 +575,14 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
                 cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
             }
 
-            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            catch (SqliteException ex) when (SqliteDatabase.IsFull(ex))
+            {
+                throw SqliteDatabase.DiskFull(owner._connection, ex);
+            }
         }
 
         private async Task<object?> ScalarAsync(string sql, CancellationToken ct, params object?[] values)
@@ -567,7 +593,16 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
                 cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
             }
 
-            var result = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            object? result;
+            try
+            {
+                result = await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false);
+            }
+            catch (SqliteException ex) when (SqliteDatabase.IsFull(ex))
+            {
+                throw SqliteDatabase.DiskFull(owner._connection, ex);
+            }
+
             return result is DBNull ? null : result;
         }
     }

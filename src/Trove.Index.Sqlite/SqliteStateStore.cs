@@ -35,6 +35,18 @@ public sealed class SqliteStateStore : IStateStore
 
     public async Task AppendAuditAsync(IReadOnlyList<AuditEntry> entries, CancellationToken ct)
     {
+        try
+        {
+            await AppendAsync(entries, ct).ConfigureAwait(false);
+        }
+        catch (SqliteException ex) when (SqliteDatabase.IsFull(ex))
+        {
+            throw SqliteDatabase.DiskFull(_connection, ex);
+        }
+    }
+
+    private async Task AppendAsync(IReadOnlyList<AuditEntry> entries, CancellationToken ct)
+    {
         await using var tx = (SqliteTransaction)await _connection.BeginTransactionAsync(ct).ConfigureAwait(false);
         await using var cmd = _connection.CreateCommand();
         cmd.Transaction = tx;

@@ -10,7 +10,8 @@ namespace Trove.Library;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     ReadCommentHandling = JsonCommentHandling.Skip,
     AllowTrailingCommas = true,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(MediaSidecar))]
 [JsonSerializable(typeof(Vocabulary))]
 [JsonSerializable(typeof(CollectionDefinition))]

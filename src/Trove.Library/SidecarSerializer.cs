@@ -76,7 +76,7 @@ public static class SidecarSerializer
             {
                 foreach (var t in tags)
                 {
-                    sidecar.Tags.Add(new TagEntry { Name = t!.GetValue<string>(), AddedAt = created, Source = TagSources.Import });
+                    sidecar.Tags.Add(new TagEntry { Name = t?.GetValue<string>() ?? throw new FormatException("a tag is null"), AddedAt = created, Source = TagSources.Import });
                 }
             }
 
@@ -87,7 +87,7 @@ public static class SidecarSerializer
 
             return sidecar;
         }
-        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException)
         {
             throw new FileFormatException("sidecar-invalid", path, "schema 1 sidecar has a field of the wrong type: " + ex.Message, inner: ex);
         }
@@ -97,6 +97,17 @@ public static class SidecarSerializer
     private static void Validate(MediaSidecar s, string path, string? expectedId)
     {
         void Fail(string detail) => throw new FileFormatException("sidecar-invalid", path, detail);
+
+        // Hand edits can put null inside lists; the serializer only guards the properties themselves.
+        foreach (var (name, list) in new (string, System.Collections.IList)[]
+                 { ("tags", s.Tags), ("captions", s.Captions), ("collections", s.Collections), ("crops", s.Crops), ("relations", s.Relations), ("reviews", s.Reviews) })
+        {
+            var nullAt = list.Cast<object?>().ToList().IndexOf(null);
+            if (nullAt >= 0)
+            {
+                Fail($"$.{name}[{nullAt}] is null; remove it or give it a value");
+            }
+        }
 
         if (!MediaId.IsValid(s.Id))
         {

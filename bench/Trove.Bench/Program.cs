@@ -1,0 +1,14 @@
+using Trove.Bench;
+
+var mode = args.Length > 0 ? args[0] : "index";
+return mode switch
+{
+    "index" => await IndexBench.RunAsync(args.Skip(1).ToArray()),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Trove.Bench index [--count N] [--durable-count N] [--dir DIR]");
+    return 2;
+}
