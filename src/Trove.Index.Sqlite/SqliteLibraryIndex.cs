@@ -385,10 +385,21 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             }
 
             var r = rid.Value;
-            foreach (var tag in s.Tags)
+            // One multi-row statement per chunk of tags: a media's tags cost one round trip, not one each.
+            const int chunk = 32;
+            for (var start = 0; start < s.Tags.Count; start += chunk)
             {
-                var tid = await TagIdAsync(tag.Name, ct).ConfigureAwait(false);
-                await ExecAsync("INSERT OR IGNORE INTO media_tags(tid, rid, source) VALUES($a0,$a1,$a2)", ct, tid, r, tag.Source).ConfigureAwait(false);
+                var n = Math.Min(chunk, s.Tags.Count - start);
+                var values = new object?[n * 3];
+                for (var i = 0; i < n; i++)
+                {
+                    var tag = s.Tags[start + i];
+                    values[i * 3] = await TagIdAsync(tag.Name, ct).ConfigureAwait(false);
+                    values[(i * 3) + 1] = r;
+                    values[(i * 3) + 2] = tag.Source;
+                }
+
+                await ExecAsync(MediaTagsInsert(n), ct, values).ConfigureAwait(false);
             }
 
             foreach (var c in s.Captions)
@@ -521,6 +532,12 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             s.CreatedAt.ToUnixTimeMilliseconds(), s.UpdatedAt.ToUnixTimeMilliseconds(), s.Revision, s.Uploader, s.Mask?.Source, s.Mask?.Category,
             s.Tags.Count, s.PrimaryCaption?.Text, stamp.Size, stamp.MtimeTicks, stamp.Digest,
         ];
+
+        private static readonly string[] MediaTagsInserts = Enumerable.Range(0, 33)
+            .Select(n => "INSERT OR IGNORE INTO media_tags(tid, rid, source) VALUES " + string.Join(',', Enumerable.Range(0, n).Select(i => $"($a{i * 3},$a{(i * 3) + 1},$a{(i * 3) + 2})")))
+            .ToArray();
+
+        private static string MediaTagsInsert(int count) => MediaTagsInserts[count];
 
         private async Task DeleteChildrenAsync(long rid, CancellationToken ct)
         {
