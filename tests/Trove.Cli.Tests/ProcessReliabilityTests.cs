@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
+
+namespace Trove.Cli.Tests;
+
+/// <summary>A real `trove import` killed with SIGKILL mid-batch leaves a library that check can explain and repair.</summary>
+public sealed partial class KillDuringImportTests(ITestOutputHelper output) : IDisposable
+{
+    private const int FileCount = 1500;
+
+    /// <summary>Problems a killed import may leave behind; all are repairable from the files.</summary>
+    private static readonly HashSet<string> AcceptableAfterKill = ["orphan-original", "stale-temp-file", "not-indexed"];
+
+    private static readonly string[] NeverAfterKill = ["sidecar-malformed", "sidecar-invalid", "missing-original", "original-hash-mismatch"];
+
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [GeneratedRegex(@"^import: Importing (\d+)/(\d+)$")]
+    private static partial Regex ProgressLine();
+
+    [Fact]
+    public async Task Killed_import_leaves_a_repairable_library_and_can_be_rerun()
+    {
+        var library = _temp.Combine("library");
+        var source = _temp.Combine("source");
+        Png.WriteMany(source, FileCount);
+        (await TroveProcess.InAsync(library, "init")).ShouldSucceed();
+
+        // Default (durable) settings: TROVE_DURABILITY is not set for this process.
+        var psi = TroveProcess.StartInfo(["import", source, "--library", library], durable: true);
+        Assert.False(psi.Environment.ContainsKey("TROVE_DURABILITY"));
+        using var process = new Process { StartInfo = psi };
+        var stderr = new List<string>();
+        var progressed = new TaskCompletionSource<(long Done, long Total)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (stderr)
+            {
+                stderr.Add(e.Data);
+            }
+
+            var m = ProgressLine().Match(e.Data);
+            if (m.Success && long.Parse(m.Groups[1].Value) > 0)
+            {
+                progressed.TrySetResult((long.Parse(m.Groups[1].Value), long.Parse(m.Groups[2].Value)));
+            }
+        };
+        process.OutputDataReceived += (_, _) => { };
+        Assert.True(process.Start());
+        process.StandardInput.Close();
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+
+        var exited = process.WaitForExitAsync();
+        var first = await Task.WhenAny(progressed.Task, exited).WaitAsync(TimeSpan.FromMinutes(3));
+        if (first != progressed.Task)
+        {
+            throw new Xunit.Sdk.XunitException($"the import exited ({process.ExitCode}) before reporting progress:\n{string.Join('\n', stderr)}");
+        }
+
+        var (done, total) = await progressed.Task;
+        process.Kill(entireProcessTree: true); // SIGKILL
+        await exited.WaitAsync(TimeSpan.FromMinutes(1));
+        output.WriteLine($"killed at {done}/{total}");
+        Assert.Equal(FileCount, total);
+        Assert.True(done < total, $"the import finished ({done}/{total}) before it could be killed; use more files");
+
+        var check = await TroveProcess.InAsync(library, "check", "--json");
+        var problems = check.Json.GetProperty("problems").EnumerateArray().ToList();
+        output.WriteLine($"check after kill: {string.Join(", ", problems.GroupBy(p => p.GetProperty("type").GetString()).Select(g => $"{g.Count()} {g.Key}"))}");
+        foreach (var p in problems)
+        {
+            var type = p.GetProperty("type").GetString()!;
+            Assert.DoesNotContain(type, NeverAfterKill);
+            Assert.True(AcceptableAfterKill.Contains(type), $"unexpected problem after kill: {p}");
+        }
+
+        Assert.Equal(problems.Count == 0 ? 0 : 1, check.ExitCode);
+
+        var repair = (await TroveProcess.InAsync(library, "check", "--repair", "--json")).ShouldSucceed().Json;
+        Assert.All(repair.GetProperty("problems").EnumerateArray(), p => Assert.True(p.GetProperty("repaired").GetBoolean(), $"not repaired: {p}"));
+
+        var clean = (await TroveProcess.InAsync(library, "check", "--json")).ShouldSucceed().Json;
+        Assert.Equal(0, clean.GetProperty("problems").GetArrayLength());
+
+        var partial = (await TroveProcess.InAsync(library, "search", "", "--json")).ShouldSucceed().Json.GetProperty("total").GetInt64();
+        output.WriteLine($"{partial} media after repair");
+        Assert.InRange(partial, done, FileCount - 1);
+
+        var rerun = (await TroveProcess.InAsync(library, "import", source, "--json")).ShouldSucceed().Json;
+        Assert.Equal(FileCount, rerun.GetProperty("imported").GetInt32() + rerun.GetProperty("duplicates").GetInt32());
+        Assert.Equal(0, rerun.GetProperty("failed").GetArrayLength());
+        Assert.Equal(FileCount - partial, rerun.GetProperty("imported").GetInt32());
+
+        var count = (await TroveProcess.InAsync(library, "search", "", "--json")).ShouldSucceed().Json.GetProperty("total").GetInt64();
+        Assert.Equal(FileCount, count);
+        Assert.Equal(0, (await TroveProcess.InAsync(library, "check", "--json")).ShouldSucceed().Json.GetProperty("problems").GetArrayLength());
+    }
+}
+
+/// <summary>Several `trove` processes writing to one library at once take turns without losing updates.</summary>
+public sealed class ConcurrentWritersTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Concurrent_imports_and_tag_adds_all_land()
+    {
+        var library = _temp.Combine("library");
+        Png.WriteMany(_temp.Combine("seed"), 40, firstSeed: 0);
+        Png.WriteMany(_temp.Combine("a"), 200, firstSeed: 10_000);
+        Png.WriteMany(_temp.Combine("b"), 200, firstSeed: 20_000);
+        (await TroveProcess.InAsync(library, "init")).ShouldSucceed();
+        var seeded = (await TroveProcess.InAsync(library, "import", _temp.Combine("seed"), "--json")).ShouldSucceed().Json.GetProperty("media").Strings();
+        Assert.Equal(40, seeded.Count);
+
+        var importA = TroveProcess.InAsync(library, "import", _temp.Combine("a"), "--tags", "from_a", "--json");
+        var importB = TroveProcess.InAsync(library, "import", _temp.Combine("b"), "--tags", "from_b", "--json");
+        // Two chains of `tag add` processes, one command per media, racing the imports and each other.
+        var chains = seeded.Chunk(20).Select(chunk => Task.Run(async () =>
+        {
+            var runs = new List<CliRun>();
+            foreach (var id in chunk)
+            {
+                runs.Add(await TroveProcess.InAsync(library, "tag", "add", id[..8], "from_c", "--json"));
+            }
+
+            return runs;
+        })).ToList();
+
+        // Let every process finish before asserting, so a failure never leaves writers behind.
+        await Task.WhenAll(new Task[] { importA, importB }.Concat(chains));
+        var a = (await importA).ShouldSucceed().Json;
+        var b = (await importB).ShouldSucceed().Json;
+        Assert.Equal(200, a.GetProperty("imported").GetInt32());
+        Assert.Equal(200, b.GetProperty("imported").GetInt32());
+        foreach (var run in (await Task.WhenAll(chains)).SelectMany(r => r))
+        {
+            Assert.Equal("from_c", run.ShouldSucceed().Json.GetProperty("added").Strings().Single());
+        }
+
+        Assert.Equal(440, (await TroveProcess.InAsync(library, "search", "", "--json")).ShouldSucceed().Json.GetProperty("total").GetInt64());
+        var fromA = (await TroveProcess.InAsync(library, "search", "from_a", "--json", "--limit", "1000")).ShouldSucceed().Json.Ids();
+        var fromB = (await TroveProcess.InAsync(library, "search", "from_b", "--json", "--limit", "1000")).ShouldSucceed().Json.Ids();
+        var fromC = (await TroveProcess.InAsync(library, "search", "from_c", "--json", "--limit", "1000")).ShouldSucceed().Json.Ids();
+        Assert.Equal(a.GetProperty("media").Strings().Order(StringComparer.Ordinal), fromA.Order(StringComparer.Ordinal));
+        Assert.Equal(b.GetProperty("media").Strings().Order(StringComparer.Ordinal), fromB.Order(StringComparer.Ordinal));
+        Assert.Equal(seeded.Order(StringComparer.Ordinal), fromC.Order(StringComparer.Ordinal));
+
+        var check = (await TroveProcess.InAsync(library, "check", "--json")).ShouldSucceed().Json;
+        Assert.Equal(0, check.GetProperty("problems").GetArrayLength());
+        Assert.Equal(440, check.GetProperty("checkedMedia").GetInt32());
+    }
+}
+
+/// <summary>The real executable honours TROVE_LIBRARY and keeps stdout to one JSON document.</summary>
+public sealed class RealProcessContractTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [Fact]
+    public async Task Trove_library_variable_names_the_library()
+    {
+        var library = _temp.Combine("from-env");
+        var env = new Dictionary<string, string?> { ["TROVE_LIBRARY"] = library };
+        (await TroveProcess.RunAsync(["init", "--json"], env: env)).ShouldSucceed();
+        Assert.True(File.Exists(Path.Combine(library, "trove.json")));
+
+        Png.WriteMany(_temp.Combine("files"), 3);
+        var import = (await TroveProcess.RunAsync(["import", _temp.Combine("files"), "--json"], env: env)).ShouldSucceed();
+        Assert.Equal(3, import.Json.GetProperty("imported").GetInt32());
+
+        var search = (await TroveProcess.RunAsync(["search", "", "--json"], env: env)).ShouldSucceed().Json;
+        Assert.Equal(3, search.GetProperty("total").GetInt64());
+
+        // --library wins over TROVE_LIBRARY.
+        var other = _temp.Combine("other");
+        (await TroveProcess.RunAsync(["init", "--library", other], env: env)).ShouldSucceed();
+        Assert.Equal(0, (await TroveProcess.RunAsync(["search", "", "--json", "--library", other], env: env)).ShouldSucceed().Json.GetProperty("total").GetInt64());
+    }
+
+    [Fact]
+    public async Task Errors_in_a_real_process_give_exit_codes_and_one_json_document()
+    {
+        var folder = _temp.Combine("empty");
+        Directory.CreateDirectory(folder);
+        var notLibrary = await TroveProcess.InAsync(folder, "search", "", "--json");
+        notLibrary.ShouldExit(1);
+        Assert.Equal("not-a-library", notLibrary.ErrorCode());
+        Assert.Contains("not a Trove library", notLibrary.Stderr, StringComparison.Ordinal);
+
+        var usage = await TroveProcess.InAsync(folder, "search", "", "--json", "--nope");
+        usage.ShouldExit(2);
+        Assert.Equal("usage", usage.ErrorCode());
+
+        var help = (await TroveProcess.RunAsync(["--help"])).ShouldSucceed();
+        Assert.Contains("import", help.Stdout, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The `./trove` script at the repository root builds the CLI if needed and runs it.</summary>
+public sealed class TroveScriptTests
+{
+    [Fact]
+    public async Task Trove_script_runs_help()
+    {
+        var script = Path.Combine(Repo.Root, "trove");
+        Assert.True(File.Exists(script), $"{script} is missing");
+        var psi = new ProcessStartInfo(script)
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            WorkingDirectory = Repo.Root,
+        };
+        psi.ArgumentList.Add("--help");
+        foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("TROVE_", StringComparison.Ordinal)).ToList())
+        {
+            psi.Environment.Remove(key);
+        }
+
+        var run = await TroveProcess.RunAsync(psi, TimeSpan.FromMinutes(5));
+        if (run.ExitCode != 0 && run.Stderr.Contains("the build failed", StringComparison.Ordinal))
+        {
+            // Other builds share this tree; one retry rides out a clash over files in use.
+            run = await TroveProcess.RunAsync(psi, TimeSpan.FromMinutes(5));
+        }
+
+        run.ShouldSucceed();
+        Assert.Contains("Usage", run.Stdout, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("import", run.Stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(Repo.Root, "artifacts", "cli", "trove.dll")));
+    }
+}
