@@ -369,7 +369,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
         public async Task UpsertMediaAsync(MediaSidecar s, bool inTrash, FileStamp stamp, CancellationToken ct)
         {
-            var rid = await ScalarAsync("SELECT rid FROM media WHERE id=$id", ct, s.Id).ConfigureAwait(false) as long?;
+            var rid = await ScalarAsync("SELECT rid FROM media WHERE id=$a0", ct, s.Id).ConfigureAwait(false) as long?;
             if (rid is { } existing)
             {
                 await DeleteChildrenAsync(existing, ct).ConfigureAwait(false);
@@ -425,7 +425,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
         public async Task RemoveMediaAsync(string id, CancellationToken ct)
         {
-            if (await ScalarAsync("SELECT rid FROM media WHERE id=$id", ct, id).ConfigureAwait(false) is long rid)
+            if (await ScalarAsync("SELECT rid FROM media WHERE id=$a0", ct, id).ConfigureAwait(false) is long rid)
             {
                 await DeleteChildrenAsync(rid, ct).ConfigureAwait(false);
                 await ExecAsync("DELETE FROM media WHERE rid=$a0", ct, rid).ConfigureAwait(false);
@@ -555,12 +555,13 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             }
 
             await ExecAsync("INSERT OR IGNORE INTO tags(name) VALUES($a0)", ct, name).ConfigureAwait(false);
-            tid = (long)(await ScalarAsync("SELECT tid FROM tags WHERE name=$id", ct, name).ConfigureAwait(false))!;
+            tid = (long)(await ScalarAsync("SELECT tid FROM tags WHERE name=$a0", ct, name).ConfigureAwait(false))!;
             _tagIds[name] = tid;
             return tid;
         }
 
-        private SqliteCommand Prepared(string sql, int parameterCount, string prefix)
+        /// <summary>A command cached for the transaction, with parameters $a0..$aN-1.</summary>
+        private SqliteCommand Prepared(string sql, int parameterCount)
         {
             if (!_commands.TryGetValue(sql, out var cmd))
             {
@@ -569,13 +570,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
                 cmd.Transaction = tx;
                 for (var i = 0; i < parameterCount; i++)
                 {
-                    cmd.Parameters.Add(new SqliteParameter(prefix + i, null));
-                }
-
-                if (prefix == "$id")
-                {
-                    cmd.Parameters.Clear();
-                    cmd.Parameters.Add(new SqliteParameter("$id", null));
+                    cmd.Parameters.Add(new SqliteParameter("$a" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), null));
                 }
 
                 _commands[sql] = cmd;
@@ -586,7 +581,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
         private async Task ExecAsync(string sql, CancellationToken ct, params object?[] values)
         {
-            var cmd = Prepared(sql, values.Length, "$a");
+            var cmd = Prepared(sql, values.Length);
             for (var i = 0; i < values.Length; i++)
             {
                 cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
@@ -604,7 +599,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
         private async Task<object?> ScalarAsync(string sql, CancellationToken ct, params object?[] values)
         {
-            var cmd = Prepared(sql, values.Length, sql.Contains("$id", StringComparison.Ordinal) ? "$id" : "$a");
+            var cmd = Prepared(sql, values.Length);
             for (var i = 0; i < values.Length; i++)
             {
                 cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
