@@ -4,11 +4,13 @@ var mode = args.Length > 0 ? args[0] : "index";
 return mode switch
 {
     "index" => await IndexBench.RunAsync(args.Skip(1).ToArray()),
+    "dupes" => DupesBench.Run(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: Trove.Bench index [--count N] [--durable-count N] [--dir DIR]");
+    Console.Error.WriteLine("       Trove.Bench dupes [--count N] [--subset N] [--queries N]");
     return 2;
 }

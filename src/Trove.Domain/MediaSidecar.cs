@@ -72,9 +72,32 @@ public sealed class OriginalInfo
     /// <summary>The file name it had when imported, for people; never used to locate it.</summary>
     public string? OriginalName { get; set; }
 
+    /// <summary>Width as people see it (after EXIF orientation). Null until the image has been probed.</summary>
     public int? Width { get; set; }
 
+    /// <summary>Height as people see it (after EXIF orientation).</summary>
     public int? Height { get; set; }
+
+    /// <summary>Decoder family that read it (jpeg, png, webp, gif, tiff, heif…).</summary>
+    public string? Format { get; set; }
+
+    /// <summary>EXIF orientation 1–8 of the stored file (the original is never rewritten; views apply it).</summary>
+    public int? Orientation { get; set; }
+
+    /// <summary>Frames/pages (animated GIF/WebP, multi-page TIFF); null or 1 for still images.</summary>
+    public int? Frames { get; set; }
+
+    /// <summary>
+    /// 64-bit DCT perceptual hash, 16 lowercase hex digits. Derived from the pixels but kept here so that an index
+    /// rebuild needs no decoding; <c>trove check --repair</c> recomputes missing ones.
+    /// </summary>
+    public string? PHash { get; set; }
+
+    /// <summary>64-bit difference hash, 16 lowercase hex digits.</summary>
+    public string? DHash { get; set; }
+
+    /// <summary>When the picture was taken (EXIF DateTimeOriginal), if known.</summary>
+    public DateTimeOffset? TakenAt { get; set; }
 }
 
 public sealed class MaskInfo

@@ -80,10 +80,18 @@ public static class TagNames
             return false;
         }
 
-        var bad = result.IndexOfAny(['*', ',', '(', ')', '"']);
+        var bad = result.IndexOfAny(['*', ',', '"']);
         if (bad >= 0)
         {
             error = $"Tag '{raw}' contains '{result[bad]}', which has a meaning in searches or tag lists.";
+            return false;
+        }
+
+        // Booru tags qualify names with parentheses (saber_(fate)). They are allowed inside a name when balanced and
+        // not first, so that in a query '(' opening a term and an unbalanced ')' closing one still mean grouping.
+        if (result[0] == '(' || !BalancedParentheses(result))
+        {
+            error = $"Tag '{raw}' may contain parentheses only as a balanced qualifier after the name, e.g. saber_(fate).";
             return false;
         }
 
@@ -103,6 +111,21 @@ public static class TagNames
         name = result;
         error = string.Empty;
         return true;
+    }
+
+    private static bool BalancedParentheses(string s)
+    {
+        var depth = 0;
+        foreach (var c in s)
+        {
+            depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+            if (depth < 0)
+            {
+                return false;
+            }
+        }
+
+        return depth == 0;
     }
 
     private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";

@@ -82,14 +82,33 @@ public class TagNamesTests
     [InlineData("foo*", '*')]
     [InlineData("*", '*')]
     [InlineData("a,b", ',')]
-    [InlineData("foo(bar)", '(')]
-    [InlineData("bar)", ')')]
     [InlineData("say \"hi\"", '"')]
     public void TryNormalize_refuses_characters_with_a_meaning_in_searches(string raw, char c)
     {
         Assert.False(TagNames.TryNormalize(raw, out var name, out var error));
         Assert.Equal(string.Empty, name);
         Assert.Contains($"contains '{c}'", error);
+    }
+
+    [Theory]
+    [InlineData("saber_(fate)", "saber_(fate)")]
+    [InlineData("Saber (Fate)", "saber_(fate)")]
+    [InlineData("a_(b)_(c)", "a_(b)_(c)")]
+    public void TryNormalize_accepts_balanced_qualifier_parentheses(string raw, string expected)
+    {
+        Assert.True(TagNames.TryNormalize(raw, out var name, out _));
+        Assert.Equal(expected, name);
+    }
+
+    [Theory]
+    [InlineData("(fate)")]
+    [InlineData("bar)")]
+    [InlineData("foo(bar")]
+    [InlineData("a)(b")]
+    public void TryNormalize_refuses_parentheses_that_would_read_as_grouping(string raw)
+    {
+        Assert.False(TagNames.TryNormalize(raw, out _, out var error));
+        Assert.Contains("parentheses", error);
     }
 
     [Theory]
