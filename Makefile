@@ -6,11 +6,26 @@ export DOTNET_NOLOGO := 1
 TROVE_LIBRARY ?= $(HOME)/.local/share/trove/library
 URLS ?= http://127.0.0.1:5080
 
-.PHONY: run test build restore deps bench-index clean
+.PHONY: run test build restore deps bench-index bench-import bench-dupes clean
 
-## deps: native packages Trove uses (none yet beyond the .NET SDK; libvips arrives with imaging).
+# Debian packages installed when missing (needs root or sudo; apt-get update runs only when something is missing).
+APT_PACKAGES := libvips42
+BENCH_APT_PACKAGES := libvips-tools
+
+define apt_install
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+		|| { echo "Could not install$$missing; install it with: apt-get install$$missing" >&2; exit 1; }; \
+	fi
+endef
+
+## deps: the .NET SDK must be present; native packages (libvips) are installed when missing.
 deps:
 	@command -v $(DOTNET) >/dev/null || { echo "The .NET SDK (10.0) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
+	$(call apt_install,$(APT_PACKAGES))
 
 restore: deps
 	$(DOTNET) restore Trove.slnx
@@ -29,6 +44,15 @@ test: build
 ## bench-index: sidecar+index write throughput and rebuild speed on 100k synthetic media.
 bench-index: deps
 	$(DOTNET) run -c Release --project bench/Trove.Bench -- index $(BENCH_ARGS)
+
+## bench-import: trove import vs vipsthumbnail on generated 12/24 MP JPEGs (BENCH_ARGS="--count 2000" for the full run).
+bench-import: deps
+	$(call apt_install,$(BENCH_APT_PACKAGES))
+	$(DOTNET) run -c Release --project bench/Trove.Bench -- import $(BENCH_ARGS)
+
+## bench-dupes: near-duplicate index on 1M synthetic hashes vs brute force.
+bench-dupes: deps
+	$(DOTNET) run -c Release --project bench/Trove.Bench -- dupes $(BENCH_ARGS)
 
 clean:
 	rm -rf artifacts */*/bin */*/obj

@@ -240,6 +240,29 @@ public sealed class CheckService(TroveLibrary library)
                 }
             }
 
+            // Only reported where it can be fixed: without libvips, media simply have no pixel facts yet.
+            if (library.Imaging.Status.Available && File.Exists(originalPath) && Import.ImageFacts.Missing(s))
+            {
+                var p = new Problem("missing-image-facts", id, layout.Relative(sidecarFile.Path), "size and perceptual hashes were never computed (imported without libvips?)", true);
+                if (session is not null)
+                {
+                    try
+                    {
+                        var analysis = Import.ImageFacts.Analyze(library, originalPath, ct);
+                        Import.ImageFacts.Apply(s.Original, analysis);
+                        Import.ImageFacts.WriteThumbnail(library, id, analysis.Thumbnail);
+                        needsSave = true;
+                        p = p with { Repaired = true };
+                    }
+                    catch (Ports.ImageException ex)
+                    {
+                        p = p with { Message = $"the original cannot be decoded: {ex.Message}", Repairable = false };
+                    }
+                }
+
+                Add(p);
+            }
+
             if (s.Mask is { } mask && !allIds.Contains(mask.Source))
             {
                 Add(new Problem("mask-source-missing", id, layout.Relative(sidecarFile.Path), $"mask of {mask.Source}, which is not in the library", false));
@@ -349,6 +372,20 @@ public sealed class CheckService(TroveLibrary library)
         if (orphan.InTrash)
         {
             sidecar.Deleted = new DeletionInfo { At = session.Now, By = library.Actor };
+        }
+
+        if (library.Imaging.Status.Available)
+        {
+            try
+            {
+                var analysis = Import.ImageFacts.Analyze(library, orphan.Path, ct);
+                Import.ImageFacts.Apply(sidecar.Original, analysis);
+                Import.ImageFacts.WriteThumbnail(library, id, analysis.Thumbnail);
+            }
+            catch (Ports.ImageException)
+            {
+                // Adopted all the same: the file is kept; 'trove show' tells what it is.
+            }
         }
 
         await session.SaveAsync(sidecar, orphan.InTrash, ct).ConfigureAwait(false);

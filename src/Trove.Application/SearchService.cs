@@ -15,6 +15,7 @@ public sealed class SearchService(TroveLibrary library)
     public const int MaxLimit = 10_000;
     private const int MaxTerms = 256;
     private const int MaxWildcardExpansion = 5_000;
+    private const int MaxSimilar = 1_000;
 
     public async Task<SearchResult> SearchAsync(string text, int limit, int offset, CancellationToken ct)
     {
@@ -49,7 +50,7 @@ public sealed class SearchService(TroveLibrary library)
         {
             var negated = term.StartsWith('-') && term.Length > 1;
             var body = negated ? term[1..] : term;
-            if (body is "or" or "(" or ")" || body.StartsWith('(') || body.EndsWith(')'))
+            if (body is "or" or "(" or ")" || body.StartsWith('(') || (body.EndsWith(')') && body.Count(c => c == ')') > body.Count(c => c == '(')))
             {
                 throw Unsupported(term, column, "'or' and parentheses are not supported yet in this version");
             }
@@ -70,6 +71,7 @@ public sealed class SearchService(TroveLibrary library)
                     "kind" when value is MediaKinds.Image or MediaKinds.Mask => query with { Kind = value },
                     "kind" => throw Bad(term, column, "kind: takes 'image' or 'mask'"),
                     "id" => query with { IdPrefix = MediaId.IsLowerHex(value.ToLowerInvariant()) && value.Length > 0 ? value.ToLowerInvariant() : throw Bad(term, column, "id: takes hexadecimal characters") },
+                    "similar" => query with { IdsIn = await SimilarIdsAsync(value, term, column, ct).ConfigureAwait(false) },
                     "collection" => query with { CollectionId = (await new CollectionService(library).FindAsync(value, ct).ConfigureAwait(false))?.Id ?? "\0none" },
                     _ => throw Unsupported(term, column, $"the metatag '{name}:' is not supported yet in this version"),
                 };
@@ -123,6 +125,19 @@ public sealed class SearchService(TroveLibrary library)
         }
 
         return query with { AllOf = allOf, NoneOf = noneOf };
+    }
+
+    /// <summary>similar:ID — images within perceptual distance 8 of ID (at most <see cref="MaxSimilar"/>).</summary>
+    private async Task<IReadOnlyCollection<string>> SimilarIdsAsync(string value, string term, int column, CancellationToken ct)
+    {
+        if (value.Length < MediaId.MinPrefixLength || !MediaId.IsLowerHex(value.ToLowerInvariant()))
+        {
+            throw Bad(term, column, $"similar: takes a media id or a unique prefix of at least {MediaId.MinPrefixLength} hex characters");
+        }
+
+        var similar = await new Similarity.NearDuplicateService(library)
+            .SimilarAsync(value.ToLowerInvariant(), Domain.Similarity.NearDuplicateCriteria.DefaultMaxDistance, MaxSimilar, ct).ConfigureAwait(false);
+        return similar.Select(s => s.Id).ToList();
     }
 
     private static MediaOrder ParseOrder(string value, string term, int column) => value.ToLowerInvariant() switch

@@ -15,6 +15,9 @@ public sealed record LibraryEnvironment(
     ILoggerFactory LoggerFactory,
     string Actor)
 {
+    /// <summary>Pixel operations (libvips at the edge); without it, imports still store files but skip thumbnails and hashes.</summary>
+    public IImageEngine Imaging { get; init; } = new UnavailableImageEngine("Image processing is not configured in this host.");
+
     public static LibraryEnvironment Create(ILibraryIndexFactory index, IStateStoreFactory state, TroveOptions? options = null, string actor = "test") =>
         new(index, state, options ?? new TroveOptions(), TimeProvider.System, NullLoggerFactory.Instance, actor);
 }
@@ -50,6 +53,8 @@ public sealed class TroveLibrary : IAsyncDisposable
     public TimeProvider Time => Environment.Time;
 
     public string Actor => Environment.Actor;
+
+    public IImageEngine Imaging => Environment.Imaging;
 
     internal ILogger Logger { get; }
 

@@ -18,6 +18,47 @@ public sealed class TroveOptions
 
     /// <summary>Index writes are committed every this many media during long operations.</summary>
     public int IndexBatchSize { get; set; } = 512;
+
+    /// <summary>Thumbnails, hashing and limits on untrusted images (TROVE_Imaging__MaxPixels etc.).</summary>
+    public ImagingSettings Imaging { get; set; } = new();
+
+    /// <summary>How imports run (parallelism, archive limits).</summary>
+    public ImportSettings Import { get; set; } = new();
+}
+
+public sealed class ImagingSettings
+{
+    /// <summary>Thumbnail sizes offered (longest side, pixels).</summary>
+    public int[] ThumbnailSizes { get; set; } = [256, 512, 1024];
+
+    /// <summary>The size made during import (the grid size); the others are made on first request.</summary>
+    public int ImportThumbnailSize { get; set; } = 256;
+
+    /// <summary>WebP (default) or Jpeg.</summary>
+    public Ports.ImageFormat ThumbnailFormat { get; set; } = Ports.ImageFormat.WebP;
+
+    public int ThumbnailQuality { get; set; } = 80;
+
+    /// <summary>Decompression-bomb guard: images with more pixels than this (per frame) are refused at probe time.</summary>
+    public long MaxPixels { get; set; } = Ports.ImageLimits.Default.MaxPixels;
+
+    public Ports.ImageLimits Limits => new(MaxPixels);
+}
+
+public sealed class ImportSettings
+{
+    /// <summary>Images processed at once (0 = one per CPU core). Each uses one libvips thread.</summary>
+    public int Parallelism { get; set; }
+
+    public long MaxArchiveEntries { get; set; } = 200_000;
+
+    public long MaxEntryBytes { get; set; } = 512L << 20;
+
+    public long MaxArchiveBytes { get; set; } = 64L << 30;
+
+    public double MaxCompressionRatio { get; set; } = 200;
+
+    public int EffectiveParallelism => Parallelism > 0 ? Parallelism : Environment.ProcessorCount;
 }
 
 /// <summary>Progress of a long operation: what phase, how far, of how many (null when unknown).</summary>

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Trove.Application;
+using Trove.Application.Ports;
+using Trove.Imaging.Vips;
 using Trove.Index.Sqlite;
 
 namespace Trove.Cli;
@@ -35,7 +37,24 @@ internal static class CliHost
             b.AddProvider(new StderrLoggerProvider(stderr));
         });
         var actor = Environment.GetEnvironmentVariable("TROVE_USER") is { Length: > 0 } user ? user : Environment.UserName;
-        return new LibraryEnvironment(new SqliteIndexFactory(), new SqliteStateStoreFactory(), options, TimeProvider.System, loggerFactory, actor);
+        var vips = new VipsOptions();
+        configuration.GetSection("Vips").Bind(vips);
+        return new LibraryEnvironment(new SqliteIndexFactory(), new SqliteStateStoreFactory(), options, TimeProvider.System, loggerFactory, actor)
+        {
+            Imaging = Imaging(vips, loggerFactory),
+        };
+    }
+
+    // libvips is initialised once per process; every command in it shares the engine.
+    private static readonly Lock ImagingGate = new();
+    private static IImageEngine? _imaging;
+
+    private static IImageEngine Imaging(VipsOptions options, ILoggerFactory loggerFactory)
+    {
+        lock (ImagingGate)
+        {
+            return _imaging ??= VipsImageEngine.Create(options, loggerFactory.CreateLogger("Trove.Imaging"));
+        }
     }
 
     /// <summary>Plain "level: message" lines on stderr, so stdout stays clean for results.</summary>

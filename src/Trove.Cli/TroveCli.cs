@@ -9,7 +9,7 @@ namespace Trove.Cli;
 #pragma warning disable CA1822 // Command factories are grouped on one instance.
 
 /// <summary>The `trove` command line (contract in BRIEF.md). Exit codes: 0 ok, 1 failure, 2 usage error.</summary>
-public static class TroveCli
+public static partial class TroveCli
 {
     private static readonly Option<string?> LibraryOption = new("--library", "-L")
     {
@@ -68,6 +68,12 @@ public static class TroveCli
         root.Subcommands.Add(app.Search());
         root.Subcommands.Add(app.Caption());
         root.Subcommands.Add(app.Collection());
+        root.Subcommands.Add(app.Crop());
+        root.Subcommands.Add(app.Mask());
+        root.Subcommands.Add(app.Thumbnail());
+        root.Subcommands.Add(app.Dupes());
+        root.Subcommands.Add(app.Similar());
+        root.Subcommands.Add(app.Export());
         root.Subcommands.Add(app.Delete());
         root.Subcommands.Add(app.Restore());
         root.Subcommands.Add(app.Purge());
@@ -78,7 +84,7 @@ public static class TroveCli
         return root;
     }
 
-    private sealed class Commands(TextWriter stdout, TextWriter stderr)
+    private sealed partial class Commands(TextWriter stdout, TextWriter stderr)
     {
         public Command Init()
         {
@@ -564,6 +570,11 @@ public static class TroveCli
                 await using var library = await output.WithProgressAsync("open", progress => TroveLibrary.OpenAsync(path, environment, progress, ct)).ConfigureAwait(false);
                 return await body(ctx, library).ConfigureAwait(false);
             }
+            catch (Trove.Application.Ports.ImageException ex)
+            {
+                output.Error(new TroveException("image-" + ex.Code, ex.Message, ex.Code == "unavailable" ? "Install libvips with 'apt-get install libvips42' (or run 'make deps')." : null, ex));
+                return 1;
+            }
             catch (Exception ex) when (ex is TroveException or OperationCanceledException)
             {
                 output.Error(ex);
@@ -581,7 +592,7 @@ public static class TroveCli
         }
 
         private static TroveOptions CopyWithoutReconcile(TroveOptions o) =>
-            new() { Durability = o.Durability, LockTimeout = o.LockTimeout, IndexBatchSize = o.IndexBatchSize, ReconcileOnOpen = false };
+            new() { Durability = o.Durability, LockTimeout = o.LockTimeout, IndexBatchSize = o.IndexBatchSize, ReconcileOnOpen = false, Imaging = o.Imaging, Import = o.Import };
     }
 
     private sealed record CliContext(string LibraryPath, LibraryEnvironment Environment, CliOutput Output);

@@ -3,7 +3,7 @@ namespace Trove.Index.Sqlite;
 internal static class Schema
 {
     /// <summary>Bump when the tables change: an index of another version is dropped and rebuilt from the files.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     public const string Sql = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -17,6 +17,8 @@ internal static class Schema
             size INTEGER NOT NULL,
             width INTEGER,
             height INTEGER,
+            phash INTEGER,
+            dhash INTEGER,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
             revision INTEGER NOT NULL,

@@ -215,6 +215,27 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
     }
 
+    public async Task<IReadOnlyList<string>> ReferencingAsync(string target, string relationType, CancellationToken ct)
+    {
+        await using var cmd = Command(
+            "SELECT m.id FROM relations r JOIN media m ON m.rid=r.rid WHERE r.target=$t AND r.type=$y AND m.in_trash=0 ORDER BY m.id", ("$t", target), ("$y", relationType));
+        return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<IndexedHashes>> ListPerceptualHashesAsync(CancellationToken ct)
+    {
+        var result = new List<IndexedHashes>();
+        await using var cmd = Command("SELECT id, phash, dhash, coalesce(width, 0), coalesce(height, 0), size FROM media WHERE in_trash=0 AND kind='image' AND phash IS NOT NULL AND dhash IS NOT NULL ORDER BY id");
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            result.Add(new IndexedHashes(
+                reader.GetString(0), unchecked((ulong)reader.GetInt64(1)), unchecked((ulong)reader.GetInt64(2)), (int)reader.GetInt64(3), (int)reader.GetInt64(4), reader.GetInt64(5)));
+        }
+
+        return result;
+    }
+
     public async Task<SearchPage> SearchAsync(MediaQuery query, CancellationToken ct)
     {
         if (query.AllOf.Any(g => g.Count == 0))
@@ -247,6 +268,11 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         if (query.IdPrefix is { } prefix)
         {
             where.Append(" AND m.id >= ").Append(Param(prefix)).Append(" AND m.id < ").Append(Param(prefix + "g"));
+        }
+
+        if (query.IdsIn is { } only)
+        {
+            where.Append(only.Count == 0 ? " AND 0" : $" AND m.id IN ({string.Join(',', only.Select(id => Param(id)))})");
         }
 
         if (query.CollectionId is { } collection)
@@ -374,13 +400,13 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             {
                 await DeleteChildrenAsync(existing, ct).ConfigureAwait(false);
                 await ExecAsync(
-                    "UPDATE media SET in_trash=$a1, kind=$a2, ext=$a3, media_type=$a4, size=$a5, width=$a6, height=$a7, created_at=$a8, updated_at=$a9, revision=$a10, uploader=$a11, mask_source=$a12, mask_category=$a13, tag_count=$a14, caption=$a15, stamp_size=$a16, stamp_mtime=$a17, stamp_digest=$a18 WHERE rid=$a0",
+                    "UPDATE media SET in_trash=$a1, kind=$a2, ext=$a3, media_type=$a4, size=$a5, width=$a6, height=$a7, created_at=$a8, updated_at=$a9, revision=$a10, uploader=$a11, mask_source=$a12, mask_category=$a13, tag_count=$a14, caption=$a15, stamp_size=$a16, stamp_mtime=$a17, stamp_digest=$a18, phash=$a19, dhash=$a20 WHERE rid=$a0",
                     ct, [existing, .. MediaValues(s, inTrash, stamp)]).ConfigureAwait(false);
             }
             else
             {
                 rid = (long)(await ScalarAsync(
-                    "INSERT INTO media(id, in_trash, kind, ext, media_type, size, width, height, created_at, updated_at, revision, uploader, mask_source, mask_category, tag_count, caption, stamp_size, stamp_mtime, stamp_digest) VALUES($a0,$a1,$a2,$a3,$a4,$a5,$a6,$a7,$a8,$a9,$a10,$a11,$a12,$a13,$a14,$a15,$a16,$a17,$a18) RETURNING rid",
+                    "INSERT INTO media(id, in_trash, kind, ext, media_type, size, width, height, created_at, updated_at, revision, uploader, mask_source, mask_category, tag_count, caption, stamp_size, stamp_mtime, stamp_digest, phash, dhash) VALUES($a0,$a1,$a2,$a3,$a4,$a5,$a6,$a7,$a8,$a9,$a10,$a11,$a12,$a13,$a14,$a15,$a16,$a17,$a18,$a19,$a20) RETURNING rid",
                     ct, [s.Id, .. MediaValues(s, inTrash, stamp)]).ConfigureAwait(false))!;
             }
 
@@ -530,8 +556,12 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         [
             inTrash ? 1 : 0, s.Kind, s.Original.Ext, s.Original.MediaType, s.Original.Size, s.Original.Width, s.Original.Height,
             s.CreatedAt.ToUnixTimeMilliseconds(), s.UpdatedAt.ToUnixTimeMilliseconds(), s.Revision, s.Uploader, s.Mask?.Source, s.Mask?.Category,
-            s.Tags.Count, s.PrimaryCaption?.Text, stamp.Size, stamp.MtimeTicks, stamp.Digest,
+            s.Tags.Count, s.PrimaryCaption?.Text, stamp.Size, stamp.MtimeTicks, stamp.Digest, HashValue(s.Original.PHash), HashValue(s.Original.DHash),
         ];
+
+        /// <summary>Hex hashes are stored as the signed 64-bit integer with the same bits.</summary>
+        private static long? HashValue(string? hex) =>
+            ulong.TryParse(hex, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var v) ? unchecked((long)v) : null;
 
         private static readonly string[] MediaTagsInserts = Enumerable.Range(0, 33)
             .Select(n => "INSERT OR IGNORE INTO media_tags(tid, rid, source) VALUES " + string.Join(',', Enumerable.Range(0, n).Select(i => $"($a{i * 3},$a{(i * 3) + 1},$a{(i * 3) + 2})")))

@@ -56,6 +56,14 @@ public sealed class LibraryLayout
     public string OriginalPath(string id, string ext, bool trash = false) =>
         Path.Combine(ShardDir(id, trash), ext.Length == 0 ? id : id + "." + ext);
 
+    /// <summary>Cached thumbnail: cache/thumbs/{size}/ab/{id}.{ext} (safe to delete; regenerated on demand).</summary>
+    public string ThumbnailPath(string id, int size, string ext) =>
+        Path.Combine(CacheDir, "thumbs", size.ToString(System.Globalization.CultureInfo.InvariantCulture), id[..2], id + "." + ext);
+
+    /// <summary>Cached crop render: cache/crops/ab/{id}-{key}.{ext}, where key identifies rectangle, size and format.</summary>
+    public string CropRenderPath(string id, string key, string ext) =>
+        Path.Combine(CacheDir, "crops", id[..2], id + "-" + key + "." + ext);
+
     public string CollectionPath(string collectionId) => Path.Combine(CollectionsDir, collectionId + ".json");
 
     /// <summary>A path relative to the library root, with forward slashes, for messages and JSON output.</summary>

@@ -162,6 +162,7 @@ public sealed class TestLibrary : IAsyncDisposable
 {
     private readonly TempDirectory? _temp;
     private TimeProvider? _clock;
+    private bool _imaging;
 
     private TestLibrary(TempDirectory? temp, string root, string sources, TroveLibrary library)
     {
@@ -194,16 +195,24 @@ public sealed class TestLibrary : IAsyncDisposable
 
     public static CancellationToken Ct => CancellationToken.None;
 
-    public static LibraryEnvironment Environment(TroveOptions? options = null) =>
-        LibraryEnvironment.Create(new SqliteIndexFactory(), new SqliteStateStoreFactory(), options ?? new TroveOptions { Durability = Durability.Fast });
+    /// <summary>One real libvips engine for the whole test run (libvips initialises once per process).</summary>
+    public static readonly Lazy<Trove.Application.Ports.IImageEngine> Vips = new(() => Trove.Imaging.Vips.VipsImageEngine.Create(new Trove.Imaging.Vips.VipsOptions()));
 
-    public static async Task<TestLibrary> CreateAsync(TroveOptions? options = null, TimeProvider? clock = null)
+    public static LibraryEnvironment Environment(TroveOptions? options = null, bool imaging = false) =>
+        LibraryEnvironment.Create(new SqliteIndexFactory(), new SqliteStateStoreFactory(), options ?? new TroveOptions { Durability = Durability.Fast }) is var env && imaging
+            ? env with { Imaging = Vips.Value }
+            : env;
+
+    /// <summary>A library whose pixel work runs on the real libvips engine.</summary>
+    public static Task<TestLibrary> CreateWithImagingAsync(TroveOptions? options = null) => CreateAsync(options, null, imaging: true);
+
+    public static async Task<TestLibrary> CreateAsync(TroveOptions? options = null, TimeProvider? clock = null, bool imaging = false)
     {
         var temp = new TempDirectory();
         var root = temp.Combine("library");
         var sources = temp.Combine("sources");
         Directory.CreateDirectory(sources);
-        var env = Environment(options);
+        var env = Environment(options, imaging);
         if (clock is not null)
         {
             env = env with { Time = clock };
@@ -211,7 +220,7 @@ public sealed class TestLibrary : IAsyncDisposable
 
         TroveLibrary.Init(root, env);
         var library = await TroveLibrary.OpenAsync(root, env, null, Ct);
-        return new TestLibrary(temp, root, sources, library) { _clock = clock };
+        return new TestLibrary(temp, root, sources, library) { _clock = clock, _imaging = imaging };
     }
 
     /// <summary>A library in a folder owned by the caller (e.g. on a special mount).</summary>
@@ -224,17 +233,18 @@ public sealed class TestLibrary : IAsyncDisposable
         return new TestLibrary(null, root, sources, library);
     }
 
-    public async Task ReopenAsync(TroveOptions? options = null)
+    public async Task ReopenAsync(TroveOptions? options = null, bool? imaging = null)
     {
         await Library.DisposeAsync();
-        var env = Environment(options);
+        _imaging = imaging ?? _imaging;
+        var env = Environment(options, _imaging);
         Library = await TroveLibrary.OpenAsync(Root, _clock is null ? env : env with { Time = _clock }, null, Ct);
     }
 
     public async Task CloseAsync() => await Library.DisposeAsync();
 
     public async Task<TroveLibrary> OpenSecondAsync(TroveOptions? options = null) =>
-        await TroveLibrary.OpenAsync(Root, Environment(options), null, Ct);
+        await TroveLibrary.OpenAsync(Root, Environment(options, _imaging), null, Ct);
 
     /// <summary>Writes a source file and returns its path.</summary>
     public string WriteSource(string relativePath, byte[] content)

@@ -51,6 +51,12 @@ public interface ILibraryIndex : IAsyncDisposable
 
     Task<IReadOnlyList<string>> TrashedIdsAsync(CancellationToken ct);
 
+    /// <summary>Media in the library (not the trash) that have a relation of this type pointing at <paramref name="target"/>, by id.</summary>
+    Task<IReadOnlyList<string>> ReferencingAsync(string target, string relationType, CancellationToken ct);
+
+    /// <summary>Perceptual hashes of every image (kind image, not in the trash) that has them, ordered by id.</summary>
+    Task<IReadOnlyList<IndexedHashes>> ListPerceptualHashesAsync(CancellationToken ct);
+
     Task<SearchPage> SearchAsync(MediaQuery query, CancellationToken ct);
 }
 
@@ -95,6 +101,9 @@ public sealed record IndexedMedia(
     long Revision,
     IReadOnlyList<string> Tags);
 
+/// <summary>A media's perceptual hashes (the bits of the 64-bit pHash and dHash) and its displayed size.</summary>
+public sealed record IndexedHashes(string Id, ulong PHash, ulong DHash, int Width, int Height, long Size);
+
 public sealed record CollectionMember(string MediaId, long Position, bool InTrash);
 
 public sealed record IndexedCollection(string Id, string Name, string? Description, IReadOnlyList<string> Tags, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long MemberCount);
@@ -125,6 +134,9 @@ public sealed record MediaQuery
     public string? IdPrefix { get; init; }
 
     public string? CollectionId { get; init; }
+
+    /// <summary>When set, only these media can match (e.g. the neighbours found for similar:ID).</summary>
+    public IReadOnlyCollection<string>? IdsIn { get; init; }
 
     public MediaOrder Order { get; init; } = MediaOrder.Newest;
 

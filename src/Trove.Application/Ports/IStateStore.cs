@@ -9,7 +9,18 @@ public interface IStateStore : IAsyncDisposable
     Task AppendAuditAsync(IReadOnlyList<AuditEntry> entries, CancellationToken ct);
 
     Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(int limit, CancellationToken ct);
+
+    /// <summary>
+    /// What an earlier import made of a source file with this path, size and modification time (null if unknown),
+    /// so that an interrupted or repeated import does not hash and decode it again.
+    /// </summary>
+    Task<string?> FindImportedAsync(string sourcePath, long size, long mtimeTicks, CancellationToken ct);
+
+    /// <summary>Records source files that were imported (or found to be duplicates) as the given media.</summary>
+    Task RecordImportedAsync(IReadOnlyList<ImportJournalEntry> entries, CancellationToken ct);
 }
+
+public sealed record ImportJournalEntry(string SourcePath, long Size, long MtimeTicks, string MediaId);
 
 public interface IStateStoreFactory
 {
