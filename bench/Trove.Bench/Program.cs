@@ -5,6 +5,7 @@ return mode switch
 {
     "index" => await IndexBench.RunAsync(args.Skip(1).ToArray()),
     "dupes" => DupesBench.Run(args.Skip(1).ToArray()),
+    "import" => ImportBench.Run(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -12,5 +13,6 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: Trove.Bench index [--count N] [--durable-count N] [--dir DIR]");
     Console.Error.WriteLine("       Trove.Bench dupes [--count N] [--subset N] [--queries N]");
+    Console.Error.WriteLine("       Trove.Bench import [--count N] [--parallel P] [--set DIR]");
     return 2;
 }

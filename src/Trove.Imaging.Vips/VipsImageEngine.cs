@@ -59,6 +59,7 @@ public sealed class VipsImageEngine : IImageEngine
             return new UnavailableImageEngine(message);
         }
 
+        DecodeMemoryGate.Budget = options.DecodeMemoryBudgetBytes;
         return new VipsImageEngine(new ImagingStatus(true, started.Version, null, started.Loaders));
     }
 
@@ -75,6 +76,7 @@ public sealed class VipsImageEngine : IImageEngine
         }
 
         var header = ReadHeader(path, request.Limits, ct);
+        using var gate = DecodeMemoryGate.Enter(header.DecodeBytes, ct);
         using var thumbnail = DecodeThumbnail(path, header, request.ThumbnailSize, ct);
         var encoded = EncodeImage(thumbnail, request.ThumbnailFormat, request.ThumbnailQuality, path, Phase.Encode, ct);
         var samples = new GraySample[request.Samples.Count];
@@ -90,6 +92,7 @@ public sealed class VipsImageEngine : IImageEngine
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
         var header = ReadHeader(path, limits, ct);
+        using var gate = DecodeMemoryGate.Enter(header.DecodeBytes, ct);
         using var thumbnail = DecodeThumbnail(path, header, size, ct);
         return EncodeImage(thumbnail, format, DefaultQuality, path, Phase.Encode, ct);
     }
@@ -103,6 +106,7 @@ public sealed class VipsImageEngine : IImageEngine
         }
 
         var header = ReadHeader(path, request.Limits, ct);
+        using var gate = DecodeMemoryGate.Enter(header.DecodeBytes, ct);
         using var scope = new ImageScope();
         VipsImage image;
         if (request.Rect is null)
@@ -143,6 +147,7 @@ public sealed class VipsImageEngine : IImageEngine
         }
 
         var header = ReadHeader(path, request.Limits, ct);
+        using var gate = DecodeMemoryGate.Enter(header.DecodeBytes, ct);
         var background = new double[] { (request.Background >> 16) & 0xFF, (request.Background >> 8) & 0xFF, request.Background & 0xFF };
         using var scope = new ImageScope();
         VipsImage image;
@@ -202,7 +207,8 @@ public sealed class VipsImageEngine : IImageEngine
 
     // ---- reading ----
 
-    private sealed record Header(ImageInfo Info, string Loader, bool HasRgbProfile);
+    /// <param name="DecodeBytes">Memory a full decode needs beyond streaming (progressive JPEG coefficients, interlaced PNG, HEIF…).</param>
+    private sealed record Header(ImageInfo Info, string Loader, bool HasRgbProfile, long DecodeBytes);
 
     /// <summary>Finds the loader, reads the header (no pixels) and applies the decompression-bomb guard.</summary>
     private static Header ReadHeader(string path, ImageLimits limits, CancellationToken ct)
@@ -233,7 +239,25 @@ public sealed class VipsImageEngine : IImageEngine
                 $"the limit is {Megapixels(limits.MaxPixels)} megapixels (Trove:Imaging:MaxPixels)");
         }
 
-        return new Header(info, loader, interpretation != "cmyk" && image.HasField("icc-profile-data"));
+        return new Header(info, loader, interpretation != "cmyk" && image.HasField("icc-profile-data"), DecodeBytesOf(info, image.GetInt("interlaced") == 1));
+    }
+
+    /// <summary>
+    /// What decoding holds in memory at once. Baseline JPEG, WebP, TIFF strips and plain PNG stream (shrink-on-load), so
+    /// they need little; progressive JPEG keeps every DCT coefficient plus libjpeg's work buffers (measured: about 6 bytes
+    /// per sample at peak with libvips 8.14 / libjpeg-turbo 2.1), interlaced PNG and the HEIF/JPEG XL/JPEG 2000 decoders
+    /// keep the whole image.
+    /// </summary>
+    private static long DecodeBytesOf(ImageInfo info, bool interlaced)
+    {
+        var samples = (long)info.Width * info.Height * Math.Max(1, info.Bands);
+        return info.Format switch
+        {
+            "jpeg" when interlaced => samples * 6,
+            "png" when interlaced => samples,
+            "heif" or "jxl" or "jp2k" => samples,
+            _ => 0,
+        };
     }
 
     private static string FindLoader(string path)

@@ -26,4 +26,11 @@ public sealed class VipsOptions
     /// OpenEXR/Matlab). Uploaded content only needs photo formats. Default true.
     /// </summary>
     public bool BlockUntrusted { get; set; } = true;
+
+    /// <summary>
+    /// Memory that decodes needing whole-image buffers (progressive JPEG, interlaced PNG, HEIF) may hold at once across
+    /// threads; a decode that would exceed it waits for others to finish (one always runs). Default 256 MB: progressive
+    /// 12–24 MP JPEGs (~200–430 MB each at peak) take turns instead of doubling the peak; baseline ones run in parallel.
+    /// </summary>
+    public long DecodeMemoryBudgetBytes { get; set; } = 256L * 1024 * 1024;
 }

@@ -12,6 +12,8 @@ namespace Trove.Testing;
 /// </summary>
 public static class TestImages
 {
+    private static readonly double[] White = [255.0];
+
     /// <summary>
     /// Photo-like sRGB pixels: a smooth two-colour gradient, soft colour blobs, a few hard-edged shapes and mild noise.
     /// The same seed always gives the same pixels; different seeds give perceptually different images.
@@ -159,7 +161,7 @@ public static class TestImages
     public static void WriteJpeg(string path, RgbPixels pixels, int quality = 90, bool progressive = false, int? orientation = null, bool cmyk = false)
     {
         using var image = VipsImage.FromPixels(pixels);
-        using var opaque = image.HasAlpha ? image.Call("flatten", new VipsOption("background", new[] { 255.0 })) : image.Call("copy");
+        using var opaque = image.HasAlpha ? image.Call("flatten", new VipsOption("background", White)) : image.Call("copy");
         using var oriented = orientation is int o ? opaque.WithInt("orientation", o) : opaque.Call("copy");
         using var final = cmyk ? oriented.Colourspace("cmyk") : oriented.Call("copy");
         final.Save(path, new VipsOption("Q", quality), new VipsOption("interlace", progressive));
