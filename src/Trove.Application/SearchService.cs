@@ -71,7 +71,7 @@ public sealed class SearchService(TroveLibrary library)
                     "kind" when value is MediaKinds.Image or MediaKinds.Mask => query with { Kind = value },
                     "kind" => throw Bad(term, column, "kind: takes 'image' or 'mask'"),
                     "id" => query with { IdPrefix = MediaId.IsLowerHex(value.ToLowerInvariant()) && value.Length > 0 ? value.ToLowerInvariant() : throw Bad(term, column, "id: takes hexadecimal characters") },
-                    "similar" => query with { IdsIn = await SimilarIdsAsync(value, term, column, ct).ConfigureAwait(false) },
+                    "similar" => query with { IdsIn = Intersect(query.IdsIn, await SimilarIdsAsync(value, term, column, ct).ConfigureAwait(false)) },
                     "collection" => query with { CollectionId = (await new CollectionService(library).FindAsync(value, ct).ConfigureAwait(false))?.Id ?? "\0none" },
                     _ => throw Unsupported(term, column, $"the metatag '{name}:' is not supported yet in this version"),
                 };
@@ -139,6 +139,10 @@ public sealed class SearchService(TroveLibrary library)
             .SimilarAsync(value.ToLowerInvariant(), Domain.Similarity.NearDuplicateCriteria.DefaultMaxDistance, MaxSimilar, ct).ConfigureAwait(false);
         return similar.Select(s => s.Id).ToList();
     }
+
+    /// <summary>Several similar: terms are all conditions: only media near every one of them match.</summary>
+    private static IReadOnlyCollection<string> Intersect(IReadOnlyCollection<string>? current, IReadOnlyCollection<string> found) =>
+        current is null ? found : current.Intersect(found, StringComparer.Ordinal).ToList();
 
     private static MediaOrder ParseOrder(string value, string term, int column) => value.ToLowerInvariant() switch
     {

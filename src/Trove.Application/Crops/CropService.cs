@@ -38,12 +38,23 @@ public sealed class CropService(TroveLibrary library)
             }
         }
 
-        if (values[2] == 0 || values[3] == 0)
+        var rect = new PixelRect(values[0], values[1], values[2], values[3]);
+        Validate(rect);
+        return rect;
+    }
+
+    /// <summary>A rectangle starts at or after the top-left corner and is at least one pixel wide and high.</summary>
+    public static void Validate(PixelRect rect)
+    {
+        if (rect.X < 0 || rect.Y < 0)
         {
-            throw new TroveUsageException("bad-rect", $"--rect '{text}': width and height must be at least 1.");
+            throw new TroveUsageException("bad-rect", $"Crop {rect.X},{rect.Y},{rect.W},{rect.H}: X and Y must be 0 or more.");
         }
 
-        return new PixelRect(values[0], values[1], values[2], values[3]);
+        if (rect.W < 1 || rect.H < 1)
+        {
+            throw new TroveUsageException("bad-rect", $"Crop {rect.X},{rect.Y},{rect.W},{rect.H}: width and height must be at least 1.");
+        }
     }
 
     public static string NormalizeName(string raw)
@@ -61,6 +72,7 @@ public sealed class CropService(TroveLibrary library)
     public async Task<CropListing> AddAsync(string idOrPrefix, string name, PixelRect rect, bool replace, CancellationToken ct)
     {
         var cropName = NormalizeName(name);
+        Validate(rect);
         var id = await library.ResolveIdAsync(idOrPrefix, ct).ConfigureAwait(false);
         await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
         var stored = session.Read(id);
@@ -70,7 +82,7 @@ public sealed class CropService(TroveLibrary library)
         {
             throw new TroveUsageException(
                 "crop-out-of-bounds",
-                $"Crop {rect.X},{rect.Y},{rect.W},{rect.H} reaches {rect.X + rect.W},{rect.Y + rect.H}, outside the {width}×{height} image {id[..12]}.",
+                $"Crop {rect.X},{rect.Y},{rect.W},{rect.H} reaches {(long)rect.X + rect.W},{(long)rect.Y + rect.H}, outside the {width}×{height} image {id[..12]}.",
                 $"X+W must be ≤ {width} and Y+H ≤ {height}.");
         }
 
@@ -119,6 +131,11 @@ public sealed class CropService(TroveLibrary library)
     public async Task<RenderedCrop> RenderAsync(string idOrPrefix, string name, int? maxSize, ImageFormat format, CancellationToken ct)
     {
         var cropName = NormalizeName(name);
+        if (maxSize is < 1)
+        {
+            throw new TroveUsageException("bad-size", $"--size {maxSize} must be at least 1 (pixels on the longest side).");
+        }
+
         var id = await library.ResolveIdAsync(idOrPrefix, ct).ConfigureAwait(false);
         var stored = library.Files.ReadSidecar(id);
         var crop = stored.Sidecar.Crops.Find(c => c.Name == cropName)

@@ -108,7 +108,28 @@ public sealed class ExportService(TroveLibrary library)
                         continue;
                     }
 
-                    var sha = await sink.WriteAsync(file.Name, file.Source, file.Data, compress: false, ct).ConfigureAwait(false);
+                    // Open a source file before anything of it is written: one that has gone missing or cannot be read
+                    // fails that file, not the whole export, and never leaves a half-written entry behind.
+                    FileStream? source = null;
+                    if (file.Source is not null)
+                    {
+                        try
+                        {
+                            source = new FileStream(file.Source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                        }
+                        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                        {
+                            failed.Add(new ImportFailure(sidecar.Id, $"cannot read {library.Layout.Relative(file.Source)} for {file.Name}: {ex.Message}"));
+                            continue;
+                        }
+                    }
+
+                    string sha;
+                    await using (source)
+                    {
+                        sha = await sink.WriteAsync(file.Name, source, file.Data, compress: false, ct).ConfigureAwait(false);
+                    }
+
                     var entry = new Dictionary<string, object?>
                     {
                         ["file"] = file.Name,
@@ -121,13 +142,14 @@ public sealed class ExportService(TroveLibrary library)
                     {
                         entry["kind"] = "mask";
                         entry["mask"] = file.Crop;
+                        entry["mask_media"] = file.MaskId;
                         masks++;
                     }
                     else
                     {
                         var textName = Path.ChangeExtension(file.Name, ".txt");
-                        await sink.WriteAsync(textName, null, Encoding.UTF8.GetBytes(text), compress: true, ct).ConfigureAwait(false);
                         entry["caption_file"] = textName;
+                        entry["caption_sha256"] = await sink.WriteAsync(textName, null, Encoding.UTF8.GetBytes(text), compress: true, ct).ConfigureAwait(false);
                         entry["caption"] = text;
                         if (file.Crop is not null)
                         {
@@ -192,6 +214,12 @@ public sealed class ExportService(TroveLibrary library)
         var (w, h) = (sidecar.Original.Width ?? 0, sidecar.Original.Height ?? 0);
         var tooBig = options.MaxSize is { } max && Math.Max(w, h) > max;
         var rotated = sidecar.Original.Orientation is { } o && o != 1;
+        if (!File.Exists(original))
+        {
+            files.Add(PreparedFile.Failed($"cannot export {sidecar.Id[..12]}: its original file {library.Layout.Relative(original)} is missing (see 'trove check')."));
+            return files;
+        }
+
         try
         {
             if (!tooBig && !rotated && TrainerFormats.Contains(ext) && (sidecar.Original.Frames ?? 1) == 1)
@@ -203,6 +231,7 @@ public sealed class ExportService(TroveLibrary library)
             {
                 var image = library.Imaging.Render(original, new RenderRequest(null, options.MaxSize, format, 95, library.Options.Imaging.Limits), ct);
                 files.Add(new PreparedFile($"{folder}{sidecar.Id}.{outExt}", null, image.Data, image.Width, image.Height, null, "image", null));
+                (w, h) = (image.Width, image.Height);
             }
         }
         catch (ImageException ex)
@@ -229,12 +258,22 @@ public sealed class ExportService(TroveLibrary library)
 
         if (options.Masks)
         {
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var mask in await MaskService.MasksOfAsync(library, sidecar.Id, ct).ConfigureAwait(false))
             {
                 try
                 {
-                    var rendered = library.Imaging.Render(mask.Path, new RenderRequest(null, options.MaxSize, ImageFormat.Png, 100, library.Options.Imaging.Limits), ct);
-                    files.Add(new PreparedFile($"masks/{SafeName(mask.Category)}/{folder}{sidecar.Id}.png", null, rendered.Data, rendered.Width, rendered.Height, mask.Category, "mask", null));
+                    // A mask pairs with its image pixel for pixel (same stem, same size as the exported image), even when
+                    // it was imported at another size of the same shape. A second mask of one category gets a suffix.
+                    var data = RenderMask(mask, w, h, options.MaxSize, ct);
+                    var category = SafeName(mask.Category);
+                    var name = $"masks/{category}/{folder}{sidecar.Id}.png";
+                    for (var n = 2; !names.Add(name); n++)
+                    {
+                        name = $"masks/{category}/{folder}{sidecar.Id}_{n}.png";
+                    }
+
+                    files.Add(new PreparedFile(name, null, data.Data, data.Width, data.Height, mask.Category, "mask", null) { MaskId = mask.Id });
                 }
                 catch (ImageException ex)
                 {
@@ -244,6 +283,23 @@ public sealed class ExportService(TroveLibrary library)
         }
 
         return files;
+    }
+
+    /// <summary>A mask as PNG at exactly <paramref name="width"/> × <paramref name="height"/> (the exported image's size).</summary>
+    private EncodedImage RenderMask(MaskView mask, int width, int height, int? maxSize, CancellationToken ct)
+    {
+        // Through the same resize the image got; a mask imported at another size (same shape, e.g. half size) does not
+        // land on the image's size that way, so it is resampled to exactly that size.
+        var limits = library.Options.Imaging.Limits;
+        var rendered = library.Imaging.Render(mask.Path, new RenderRequest(null, maxSize, ImageFormat.Png, 100, limits), ct);
+        if (width <= 0 || height <= 0 || (rendered.Width, rendered.Height) == (width, height))
+        {
+            return rendered;
+        }
+
+        var gray = library.Imaging.Probe(mask.Path, limits, ct).Bands <= 2;
+        var pixels = library.Imaging.Pixels(mask.Path, new PixelRequest(PixelFit.Stretch, width, height, 0x000000, gray, null, limits), ct);
+        return library.Imaging.Encode(pixels, ImageFormat.Png, 100, ct);
     }
 
     /// <summary>The text for a media's .txt file.</summary>
@@ -284,6 +340,9 @@ public sealed class ExportService(TroveLibrary library)
 
     private sealed record PreparedFile(string Name, string? Source, byte[]? Data, int Width, int Height, string? Crop, string Kind, string? Error)
     {
+        /// <summary>For a mask: the mask's own media id.</summary>
+        public string? MaskId { get; init; }
+
         public static PreparedFile Failed(string error) => new(string.Empty, null, null, 0, 0, null, "image", error);
     }
 }
@@ -302,7 +361,13 @@ internal abstract class ExportSink : IAsyncDisposable
 
     public static ExportSink Open(string output, bool force)
     {
+        // "out/" and "out" are the same folder (the temporary folder goes beside it, not inside it).
         var full = Path.GetFullPath(output);
+        if (full.Length > 1)
+        {
+            full = Path.TrimEndingDirectorySeparator(full);
+        }
+
         if (full.EndsWith(".zip", StringComparison.OrdinalIgnoreCase))
         {
             if (File.Exists(full) && !force)
@@ -326,8 +391,8 @@ internal abstract class ExportSink : IAsyncDisposable
         return new FolderSink(full);
     }
 
-    /// <summary>Writes one file (from a source file or bytes) and returns its SHA-256.</summary>
-    public abstract Task<string> WriteAsync(string name, string? sourcePath, byte[]? data, bool compress, CancellationToken ct);
+    /// <summary>Writes one file (from an open source stream or bytes) and returns its SHA-256.</summary>
+    public abstract Task<string> WriteAsync(string name, Stream? source, byte[]? data, bool compress, CancellationToken ct);
 
     /// <summary>Finishes and moves the output to its final name; returns its size in bytes.</summary>
     public long Complete()
@@ -351,7 +416,7 @@ internal abstract class ExportSink : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    protected static async Task<string> CopyAsync(string? sourcePath, byte[]? data, Stream target, CancellationToken ct)
+    protected static async Task<string> CopyAsync(Stream? source, byte[]? data, Stream target, CancellationToken ct)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         if (data is not null)
@@ -361,7 +426,7 @@ internal abstract class ExportSink : IAsyncDisposable
         }
         else
         {
-            await using var source = new FileStream(sourcePath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            ArgumentNullException.ThrowIfNull(source);
             var buffer = new byte[1 << 16];
             int read;
             while ((read = await source.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
@@ -392,11 +457,11 @@ internal abstract class ExportSink : IAsyncDisposable
 
         public override string FinalPath => _final;
 
-        public override async Task<string> WriteAsync(string name, string? sourcePath, byte[]? data, bool compress, CancellationToken ct)
+        public override async Task<string> WriteAsync(string name, Stream? source, byte[]? data, bool compress, CancellationToken ct)
         {
             var entry = _zip.CreateEntry(name, compress ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
             await using var stream = await entry.OpenAsync(ct).ConfigureAwait(false);
-            return await CopyAsync(sourcePath, data, stream, ct).ConfigureAwait(false);
+            return await CopyAsync(source, data, stream, ct).ConfigureAwait(false);
         }
 
         protected override long Finish()
@@ -432,12 +497,12 @@ internal abstract class ExportSink : IAsyncDisposable
 
         public override string FinalPath => _final;
 
-        public override async Task<string> WriteAsync(string name, string? sourcePath, byte[]? data, bool compress, CancellationToken ct)
+        public override async Task<string> WriteAsync(string name, Stream? source, byte[]? data, bool compress, CancellationToken ct)
         {
             var path = Path.Combine(_temp, name);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
-            var sha = await CopyAsync(sourcePath, data, stream, ct).ConfigureAwait(false);
+            var sha = await CopyAsync(source, data, stream, ct).ConfigureAwait(false);
             _bytes += stream.Length;
             return sha;
         }
