@@ -47,7 +47,10 @@ public sealed class ImagingSettings
 
 public sealed class ImportSettings
 {
-    /// <summary>Images processed at once (0 = one per CPU core). Each uses one libvips thread.</summary>
+    /// <summary>
+    /// Images processed at once (0 = one per CPU core, plus one). Each uses one libvips thread; the extra worker keeps
+    /// the cores busy while another copies/fsyncs or waits for the decode-memory gate (progressive JPEGs).
+    /// </summary>
     public int Parallelism { get; set; }
 
     public long MaxArchiveEntries { get; set; } = 200_000;
@@ -58,7 +61,7 @@ public sealed class ImportSettings
 
     public double MaxCompressionRatio { get; set; } = 200;
 
-    public int EffectiveParallelism => Parallelism > 0 ? Parallelism : Environment.ProcessorCount;
+    public int EffectiveParallelism => Parallelism > 0 ? Parallelism : Environment.ProcessorCount + 1;
 }
 
 /// <summary>Progress of a long operation: what phase, how far, of how many (null when unknown).</summary>
