@@ -60,7 +60,7 @@ public sealed class CaptionService(TroveLibrary library)
             sidecar.Captions.ForEach(c => c.Primary = false);
         }
 
-        var next = sidecar.Captions.Count == 0 ? 1 : sidecar.Captions.Max(c => c.Id) + 1;
+        var next = sidecar.NextCaptionId();
         sidecar.Captions.Add(new CaptionEntry { Id = next, Text = text, Primary = primary, Source = CaptionSources.Manual, CreatedAt = now, CreatedBy = library.Actor });
     }
 

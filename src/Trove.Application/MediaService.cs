@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Trove.Domain;
 using Trove.Library;
 

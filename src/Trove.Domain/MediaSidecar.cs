@@ -49,6 +49,9 @@ public sealed class MediaSidecar
 
     public bool HasTag(string name) => Tags.Exists(t => t.Name == name);
 
+    /// <summary>The id for a caption added now: one more than the highest in use.</summary>
+    public int NextCaptionId() => Captions.Count == 0 ? 1 : Captions.Max(c => c.Id) + 1;
+
     public CaptionEntry? PrimaryCaption => Captions.Find(c => c.Primary) ?? (Captions.Count > 0 ? Captions[0] : null);
 }
 

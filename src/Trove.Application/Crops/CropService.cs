@@ -148,11 +148,11 @@ public sealed class CropService(TroveLibrary library)
     /// <summary>Renders a rectangle of an original through the cache (key: rectangle, size, format).</summary>
     internal static RenderedCrop Render(TroveLibrary library, string id, string originalPath, PixelRect rect, int? maxSize, ImageFormat format, int quality, CancellationToken ct)
     {
-        var ext = format switch { ImageFormat.Jpeg => "jpg", ImageFormat.Png => "png", _ => "webp" };
+        var ext = ImageFormats.Extension(format);
         var keyText = string.Create(CultureInfo.InvariantCulture, $"{rect.X},{rect.Y},{rect.W},{rect.H},{maxSize},{format},{quality}");
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(keyText)))[..16];
         var path = library.Layout.CropRenderPath(id, key, ext);
-        var mediaType = format switch { ImageFormat.Jpeg => "image/jpeg", ImageFormat.Png => "image/png", _ => "image/webp" };
+        var mediaType = ImageFormats.MediaType(format);
         var (w, h) = Fit(rect.W, rect.H, maxSize);
         if (File.Exists(path))
         {

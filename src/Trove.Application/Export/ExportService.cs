@@ -210,7 +210,7 @@ public sealed class ExportService(TroveLibrary library)
         var original = library.Layout.OriginalPath(sidecar.Id, sidecar.Original.Ext);
         var ext = sidecar.Original.Ext.ToLowerInvariant();
         var format = ext switch { "jpg" or "jpeg" => ImageFormat.Jpeg, "webp" => ImageFormat.WebP, _ => ImageFormat.Png };
-        var outExt = format switch { ImageFormat.Jpeg => "jpg", ImageFormat.WebP => "webp", _ => "png" };
+        var outExt = ImageFormats.Extension(format);
         var (w, h) = (sidecar.Original.Width ?? 0, sidecar.Original.Height ?? 0);
         var tooBig = options.MaxSize is { } max && Math.Max(w, h) > max;
         var rotated = sidecar.Original.Orientation is { } o && o != 1;

@@ -194,8 +194,10 @@ internal sealed class ImportPipeline(TroveLibrary library)
             onStaged(temp);
         }
 
+        // An archive entry is already a private copy in the staging area: hash it and take it over instead of copying again.
+        var adopt = temp is not null && unit.ZipEntry is { IsExtracted: true } && unit.FilePath == unit.ZipEntry.TempFilePath;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using (var target = temp is null ? Stream.Null : new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+        await using (var target = temp is null || adopt ? Stream.Null : new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
         {
             var buffer = new byte[1 << 17];
             int read;
@@ -208,6 +210,17 @@ internal sealed class ImportPipeline(TroveLibrary library)
             if (target is FileStream fs)
             {
                 fs.Flush(flushToDisk: library.Options.Durability == Durability.Durable);
+            }
+        }
+
+        if (adopt)
+        {
+            await source.DisposeAsync().ConfigureAwait(false);
+            File.Move(unit.FilePath!, temp!);
+            if (library.Options.Durability == Durability.Durable)
+            {
+                using var staged = new FileStream(temp!, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+                staged.Flush(flushToDisk: true);
             }
         }
 
@@ -399,7 +412,7 @@ internal sealed class ImportPipeline(TroveLibrary library)
         {
             if (!sidecar.Captions.Exists(c => string.Equals(c.Text, text, StringComparison.Ordinal)))
             {
-                var nextId = sidecar.Captions.Count == 0 ? 1 : sidecar.Captions.Max(c => c.Id) + 1;
+                var nextId = sidecar.NextCaptionId();
                 sidecar.Captions.Add(new CaptionEntry { Id = nextId, Text = text, Primary = sidecar.Captions.Count == 0, Source = CaptionSources.Import, CreatedAt = now, CreatedBy = library.Actor });
                 changed = true;
             }

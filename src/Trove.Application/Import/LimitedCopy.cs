@@ -53,44 +53,6 @@ internal static class LimitedCopy
         }
     }
 
-    /// <inheritdoc cref="Copy"/>
-    public static async Task<long> CopyAsync(Stream source, Stream destination, long limit, Crc32? crc, CancellationToken ct)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        try
-        {
-            long total = 0;
-            while (true)
-            {
-                var read = await source.ReadAsync(buffer.AsMemory(0, NextChunk(total, limit)), ct).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    return total;
-                }
-
-                total += read;
-                if (total > limit)
-                {
-                    throw new SizeLimitExceededException(limit);
-                }
-
-                crc?.Append(buffer.AsSpan(0, read));
-                try
-                {
-                    await destination.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
-                }
-                catch (IOException ex)
-                {
-                    throw new StagingWriteException(ex);
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
     /// <summary>Reads a whole (small) stream, refusing more than <paramref name="limit"/> bytes.</summary>
     public static byte[] ReadAll(Stream source, long limit, string displayPath)
     {

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.IO.Compression;
-using System.Runtime.CompilerServices;
 using Trove.Library;
 
 namespace Trove.Application.Import;
@@ -255,30 +254,6 @@ public sealed class ZipImportSource : IDisposable
         }
     }
 
-    /// <inheritdoc cref="ReadItems"/>
-    public async IAsyncEnumerable<ZipItem> ReadItemsAsync([EnumeratorCancellation] CancellationToken ct = default)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_archiveRefusal is not null)
-        {
-            yield return ArchiveRefused();
-            yield break;
-        }
-
-        var state = new ExtractionState();
-        foreach (var info in _entries)
-        {
-            ct.ThrowIfCancellationRequested();
-            var (step, refused) = Plan(info, state);
-            if (step == Step.Skip)
-            {
-                continue;
-            }
-
-            yield return refused ?? await ExtractAsync(info, state, ct).ConfigureAwait(false);
-        }
-    }
-
     public void Dispose()
     {
         if (_disposed)
@@ -496,50 +471,6 @@ public sealed class ZipImportSource : IDisposable
             catch
             {
                 output.Dispose();
-                DeleteQuietly(temp);
-                throw;
-            }
-
-            return Finish(info, state, temp, copied, crc);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    private async Task<ZipItem> ExtractAsync(EntryInfo info, ExtractionState state, CancellationToken ct)
-    {
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var temp = NewTempPath();
-            var crc = new Crc32();
-            long copied;
-            var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous);
-            try
-            {
-                try
-                {
-                    var input = await info.Entry.OpenAsync(ct).ConfigureAwait(false);
-                    await using (input.ConfigureAwait(false))
-                    {
-                        copied = await LimitedCopy.CopyAsync(input, output, info.Entry.Length, crc, ct).ConfigureAwait(false);
-                    }
-                }
-                catch (Exception ex) when (IsEntryFault(ex))
-                {
-                    await output.DisposeAsync().ConfigureAwait(false);
-                    DeleteQuietly(temp);
-                    return RefusedForFault(info, ex);
-                }
-
-                await output.DisposeAsync().ConfigureAwait(false);
-            }
-            catch
-            {
-                await output.DisposeAsync().ConfigureAwait(false);
                 DeleteQuietly(temp);
                 throw;
             }

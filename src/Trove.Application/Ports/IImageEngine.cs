@@ -49,6 +49,13 @@ public enum ImageFormat
     WebP,
 }
 
+public static class ImageFormats
+{
+    public static string Extension(ImageFormat format) => format switch { ImageFormat.Jpeg => "jpg", ImageFormat.Png => "png", _ => "webp" };
+
+    public static string MediaType(ImageFormat format) => format switch { ImageFormat.Jpeg => "image/jpeg", ImageFormat.Png => "image/png", _ => "image/webp" };
+}
+
 /// <summary>Limits applied to untrusted input.</summary>
 /// <param name="MaxPixels">Width × height (of one frame) above which an image is refused (decompression-bomb guard).</param>
 public sealed record ImageLimits(long MaxPixels)
@@ -87,9 +94,9 @@ public sealed record ImageAnalysis(ImageInfo Info, EncodedImage Thumbnail, IRead
 
 public sealed record EncodedImage(ImageFormat Format, int Width, int Height, byte[] Data)
 {
-    public string Extension => Format switch { ImageFormat.Jpeg => "jpg", ImageFormat.Png => "png", _ => "webp" };
+    public string Extension => ImageFormats.Extension(Format);
 
-    public string MediaType => Format switch { ImageFormat.Jpeg => "image/jpeg", ImageFormat.Png => "image/png", _ => "image/webp" };
+    public string MediaType => ImageFormats.MediaType(Format);
 }
 
 public readonly record struct PixelRect(int X, int Y, int W, int H);

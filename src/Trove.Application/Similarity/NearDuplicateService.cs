@@ -124,7 +124,7 @@ public sealed class NearDuplicateService(TroveLibrary library)
 
             foreach (var caption in other.Captions.Where(c => !keeper.Captions.Exists(k => k.Text == c.Text)))
             {
-                var next = keeper.Captions.Count == 0 ? 1 : keeper.Captions.Max(c => c.Id) + 1;
+                var next = keeper.NextCaptionId();
                 keeper.Captions.Add(new CaptionEntry
                 {
                     Id = next, Text = caption.Text, Primary = keeper.Captions.Count == 0, Source = caption.Source, Model = caption.Model,

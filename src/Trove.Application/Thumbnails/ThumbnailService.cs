@@ -17,11 +17,10 @@ public sealed class ThumbnailService(TroveLibrary library)
         }
 
         var id = await library.ResolveIdAsync(idOrPrefix, ct).ConfigureAwait(false);
-        var probe = new Ports.EncodedImage(settings.ThumbnailFormat, 0, 0, []);
-        var path = library.Layout.ThumbnailPath(id, size, probe.Extension);
+        var path = library.Layout.ThumbnailPath(id, size, Ports.ImageFormats.Extension(settings.ThumbnailFormat));
         if (File.Exists(path))
         {
-            return new ThumbnailFile(id, size, path, probe.MediaType, Created: false);
+            return new ThumbnailFile(id, size, path, Ports.ImageFormats.MediaType(settings.ThumbnailFormat), Created: false);
         }
 
         var stored = library.Files.ReadSidecar(id);

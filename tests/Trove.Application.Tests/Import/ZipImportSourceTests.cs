@@ -78,7 +78,7 @@ public sealed class ZipImportSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task Async_enumeration_yields_the_same_items()
+    public async Task Enumeration_is_in_name_order_with_refusals_in_place()
     {
         var zipPath = WriteZip(TestZips.Build(
             new ZipEntrySpec("x/2.png", TestImages.Png(2)),
@@ -86,11 +86,7 @@ public sealed class ZipImportSourceTests : IDisposable
             new ZipEntrySpec("../evil.png", TestImages.Png(3))));
 
         using var source = ZipImportSource.Open(zipPath, Staging);
-        var items = new List<ZipItem>();
-        await foreach (var item in source.ReadItemsAsync())
-        {
-            items.Add(item);
-        }
+        var items = source.ReadItems().ToList();
 
         Assert.Equal(["../evil.png", "x/1.png", "x/2.png"], items.Select(i => i.EntryName));
         Assert.Equal(ZipRefusal.UnsafePath, items[0].Refusal);
@@ -283,15 +279,6 @@ public sealed class ZipImportSourceTests : IDisposable
         LimitedCopy.Copy(new MemoryStream(data), Stream.Null, long.MaxValue, crc, CancellationToken.None);
         Assert.Equal(Crc32.Compute(data), crc.Value);
         Assert.Equal(0xCBF43926u, Crc32.Compute("123456789"u8));
-    }
-
-    [Fact]
-    public async Task The_async_copy_helper_stops_past_the_limit_too()
-    {
-        var data = new byte[100_000];
-        using var output = new MemoryStream();
-        await Assert.ThrowsAsync<SizeLimitExceededException>(() => LimitedCopy.CopyAsync(new MemoryStream(data), output, 99_999, null, CancellationToken.None));
-        Assert.True(output.Length <= 99_999);
     }
 
     [Fact]
