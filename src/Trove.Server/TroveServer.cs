@@ -33,7 +33,7 @@ public static class TroveServer
         app.MapGet("/api/health", async (CancellationToken token) =>
         {
             var stats = await LibraryStatusAsync(library, gate, token).ConfigureAwait(false);
-            return Results.Json(new HealthResponse("ok", library.Manifest.Id, stats.Media, stats.Trash, library.Index.Engine));
+            return Results.Json(new HealthResponse("ok", library.Manifest.Id, stats.Media, stats.Trash, library.Index.Engine, ImagingText(library)));
         });
 
         app.MapGet("/", async (CancellationToken token) =>
@@ -53,6 +53,7 @@ public static class TroveServer
                 <dt>Media</dt><dd>{{stats.Media}}</dd>
                 <dt>In trash</dt><dd>{{stats.Trash}}</dd>
                 <dt>Index</dt><dd>{{library.Index.Engine}}</dd>
+                <dt>Imaging</dt><dd>{{WebUtility.HtmlEncode(ImagingText(library))}}</dd>
                 </dl>
                 <p><a href="/api/health">/api/health</a></p>
                 </body></html>
@@ -91,5 +92,9 @@ public static class TroveServer
         }
     }
 
-    private sealed record HealthResponse(string Status, string Library, long Media, long Trash, string Index);
+    private sealed record HealthResponse(string Status, string Library, long Media, long Trash, string Index, string Imaging);
+
+    /// <summary>"libvips 8.14.1", or what to install when pixels cannot be processed.</summary>
+    private static string ImagingText(TroveLibrary library) =>
+        library.Imaging.Status is { Available: true } status ? $"libvips {status.Version}" : library.Imaging.Status.Message ?? "unavailable";
 }
