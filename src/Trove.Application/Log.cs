@@ -21,4 +21,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Import of {Path} failed: {Reason}")]
     public static partial void ImportFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Search engine loaded {Media} media from the index in {Seconds:0.00} s")]
+    public static partial void SearchLoaded(ILogger logger, int media, double seconds);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Debug, Message = "Search engine caught up: {Changed} changed, {Removed} removed")]
+    public static partial void SearchCaughtUp(ILogger logger, int changed, int removed);
 }

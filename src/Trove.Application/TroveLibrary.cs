@@ -34,6 +34,7 @@ public sealed class TroveLibrary : IAsyncDisposable
         Environment = env;
         Files = new LibraryFiles(layout, env.Options.Durability);
         Logger = env.LoggerFactory.CreateLogger("Trove.Library");
+        Search = new Search.LibrarySearch(env.LoggerFactory.CreateLogger("Trove.Search"));
     }
 
     public LibraryLayout Layout { get; }
@@ -55,6 +56,9 @@ public sealed class TroveLibrary : IAsyncDisposable
     public string Actor => Environment.Actor;
 
     public IImageEngine Imaging => Environment.Imaging;
+
+    /// <summary>The in-memory search engine over this library (loaded on first search, kept in step with the index).</summary>
+    public Search.LibrarySearch Search { get; }
 
     internal ILogger Logger { get; }
 
@@ -148,6 +152,7 @@ public sealed class TroveLibrary : IAsyncDisposable
     {
         await State.DisposeAsync().ConfigureAwait(false);
         await Index.DisposeAsync().ConfigureAwait(false);
+        Search.Dispose();
     }
 
     internal static TroveException ReadOnly(LibraryLayout layout, Exception ex) => new(
@@ -180,4 +185,13 @@ public static class IndexMeta
 {
     public const string LibraryId = "library_id";
     public const string RebuiltAt = "rebuilt_at";
+
+    /// <summary>Changes whenever the index is emptied and refilled (in-memory search engines then reload).</summary>
+    public const string SearchEpoch = "search_epoch";
+
+    /// <summary>Last change number given to a media write or removal.</summary>
+    public const string ChangeSeq = "change_seq";
+
+    /// <summary>Change number of the last vocabulary or collection change.</summary>
+    public const string CatalogSeq = "catalog_seq";
 }

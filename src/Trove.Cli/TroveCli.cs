@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Trove.Application;
+using Trove.Application.Search;
 using Trove.Domain;
 using Trove.Server;
 
@@ -248,15 +249,17 @@ public static partial class TroveCli
 
         public Command Search()
         {
-            var query = new Argument<string>("QUERY") { Description = "Tags, -tag, wildcards (*_hair), kind:, id:, collection:, order:" };
-            var limit = new Option<int>("--limit") { Description = "Page size", DefaultValueFactory = _ => 40 };
+            var query = new Argument<string>("QUERY") { Description = "Query: tags, -tag, a or b, (groups), wildcards (*_hair), metatags (width:>1000, date:2025, caption:\"red car\", order:…); see docs/query-language.md" };
+            var limit = new Option<int>("--limit") { Description = "Page size (0: only count)", DefaultValueFactory = _ => 40 };
             var offset = new Option<int>("--offset") { Description = "Results to skip", DefaultValueFactory = _ => 0 };
-            var cmd = new Command("search", "Find media") { query, limit, offset };
+            var cursor = new Option<string?>("--cursor") { Description = "Continue after the page that returned this cursor (\"next\" in --json output)" };
+            var cmd = new Command("search", "Find media") { query, limit, offset, cursor };
             cmd.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
             {
-                var result = await new SearchService(library!).SearchAsync(p.GetValue(query) ?? string.Empty, p.GetValue(limit), p.GetValue(offset), ct).ConfigureAwait(false);
+                var request = new Trove.Search.Engine.SearchRequest(p.GetValue(limit), p.GetValue(offset), p.GetValue(cursor));
+                var result = await new SearchService(library!).SearchAsync(p.GetValue(query) ?? string.Empty, request, ct).ConfigureAwait(false);
                 ctx.Output.Result(
-                    new { total = result.Total, limit = result.Limit, offset = result.Offset, items = result.Ids.Select(i => new { id = i }) },
+                    new { total = result.Total, limit = result.Limit, offset = result.Offset, items = result.Ids.Select(i => new { id = i }), next = result.NextCursor },
                     w =>
                     {
                         foreach (var i in result.Ids)
@@ -264,7 +267,7 @@ public static partial class TroveCli
                             w.WriteLine(i);
                         }
 
-                        ctx.Output.Err.WriteLine($"{result.Total} match(es); showing {result.Ids.Count} from {result.Offset}.");
+                        ctx.Output.Err.WriteLine($"{result.Total} match(es); showing {result.Ids.Count} from {result.Offset}." + (result.NextCursor is { } n ? $" Next page: --cursor {n}" : string.Empty));
                     });
                 return 0;
             }));

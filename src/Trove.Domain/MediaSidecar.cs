@@ -44,6 +44,9 @@ public sealed class MediaSidecar
 
     public List<ReviewDecision> Reviews { get; set; } = [];
 
+    /// <summary>Tags proposed by models, with their review state (human decisions, so they live in the file).</summary>
+    public List<TagSuggestion> Suggestions { get; set; } = [];
+
     /// <summary>Free-form metadata picked up at import (title, source URL, EXIF fields…).</summary>
     public SortedDictionary<string, string> Metadata { get; set; } = new(StringComparer.Ordinal);
 
@@ -234,4 +237,35 @@ public sealed class ReviewDecision
     public string? By { get; set; }
 
     public DateTimeOffset At { get; set; }
+}
+
+public static class SuggestionStatus
+{
+    public const string Pending = "pending";
+    public const string Approved = "approved";
+    public const string Rejected = "rejected";
+
+    public static bool IsKnown(string s) => s is Pending or Approved or Rejected;
+}
+
+/// <summary>A tag a model proposed for the media, and what a person decided about it.</summary>
+public sealed class TagSuggestion
+{
+    public string Tag { get; set; } = string.Empty;
+
+    /// <summary>0–1.</summary>
+    public double Confidence { get; set; }
+
+    public string? Model { get; set; }
+
+    public string? ModelVersion { get; set; }
+
+    /// <summary>pending, approved or rejected.</summary>
+    public string Status { get; set; } = SuggestionStatus.Pending;
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public string? ReviewedBy { get; set; }
+
+    public DateTimeOffset? ReviewedAt { get; set; }
 }

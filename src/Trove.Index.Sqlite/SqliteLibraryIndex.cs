@@ -5,6 +5,7 @@ using Trove.Application;
 using Trove.Application.Ports;
 using Trove.Domain;
 using Trove.Library;
+using Trove.Search.Engine;
 
 namespace Trove.Index.Sqlite;
 
@@ -236,75 +237,152 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         return result;
     }
 
-    public async Task<SearchPage> SearchAsync(MediaQuery query, CancellationToken ct)
+    public async Task<IndexChangeState> GetChangeStateAsync(CancellationToken ct)
     {
-        if (query.AllOf.Any(g => g.Count == 0))
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var cmd = Command("SELECT key, value FROM meta WHERE key IN ($e, $c, $k)", ("$e", IndexMeta.SearchEpoch), ("$c", IndexMeta.ChangeSeq), ("$k", IndexMeta.CatalogSeq)))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
-            return new SearchPage(0, []);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                meta[reader.GetString(0)] = reader.GetString(1);
+            }
         }
 
-        var where = new StringBuilder("m.in_trash=0");
-        var parameters = new List<(string, object)>();
+        await using var max = Command("SELECT coalesce(max(rid), 0) FROM media");
+        var maxKey = (long)(await max.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+        return new IndexChangeState(meta.GetValueOrDefault(IndexMeta.SearchEpoch, string.Empty), Number(IndexMeta.ChangeSeq), Number(IndexMeta.CatalogSeq), maxKey);
+
+        long Number(string key) => meta.TryGetValue(key, out var v) ? long.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    }
+
+    public async IAsyncEnumerable<SearchDocument> ReadSearchDocumentsAsync(long afterSeq, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        if (_tx is not null)
+        {
+            throw new InvalidOperationException("Search documents are read outside write transactions (they must only show committed changes).");
+        }
+
+        var tagNames = new Dictionary<long, string>();
+        await using (var tags = Command("SELECT tid, name FROM tags"))
+        await using (var reader = await tags.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (reader.Read())
+            {
+                tagNames[reader.GetInt64(0)] = reader.GetString(1);
+            }
+        }
+
+        // One pass over each table in key order, merged by key. A full load scans whole tables; a catch-up
+        // reads only the media changed since afterSeq.
+        var all = afterSeq <= 0;
+        string Children(string select, string table, string order) => all
+            ? $"SELECT {select} FROM {table} x ORDER BY {order}"
+            : $"SELECT {select} FROM media m JOIN {table} x ON x.rid=m.rid WHERE m.seq > $s ORDER BY {order}";
+
+        await using var media = Command(
+            "SELECT rid, id, in_trash, kind, ext, size, width, height, created_at, taken_at, uploader, mask_source, phash, dhash, crop_count FROM media WHERE seq > $s ORDER BY rid",
+            ("$s", afterSeq));
+        await using var tagRows = Command(Children("x.rid, x.tid", "media_tags", "x.rid"), ("$s", afterSeq));
+        await using var captionRows = Command(Children("x.rid, x.text", "captions", "x.rid, x.caption_id"), ("$s", afterSeq));
+        await using var collectionRows = Command(Children("x.rid, x.collection_id", "collection_members", "x.rid"), ("$s", afterSeq));
+        await using var suggestionRows = Command(Children("x.rid, x.tag", "suggestions", "x.rid") .Replace(" ORDER BY", all ? " WHERE x.status='pending' ORDER BY" : " AND x.status='pending' ORDER BY", StringComparison.Ordinal), ("$s", afterSeq));
+
+        await using var m = await media.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await using var t = await tagRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await using var c = await captionRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await using var k = await collectionRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await using var g = await suggestionRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var tagCursor = new ChildCursor(t);
+        var captionCursor = new ChildCursor(c);
+        var collectionCursor = new ChildCursor(k);
+        var suggestionCursor = new ChildCursor(g);
         var n = 0;
-        foreach (var group in query.AllOf)
+        while (m.Read())
         {
-            where.Append(" AND EXISTS(SELECT 1 FROM media_tags mt JOIN tags t ON t.tid=mt.tid WHERE mt.rid=m.rid AND t.name IN (");
-            where.Append(string.Join(',', group.Select(g => Param(g))));
-            where.Append("))");
+            if ((++n & 0x3FFF) == 0)
+            {
+                ct.ThrowIfCancellationRequested();
+            }
+
+            var rid = m.GetInt64(0);
+            var tagList = tagCursor.Take(rid, r => tagNames.TryGetValue(r.GetInt64(1), out var name) ? name : null);
+            yield return new SearchDocument
+            {
+                Key = checked((int)rid),
+                Id = m.GetString(1),
+                InTrash = m.GetInt64(2) != 0,
+                Kind = m.GetString(3),
+                Type = m.GetString(4),
+                Size = m.GetInt64(5),
+                Width = m.IsDBNull(6) ? null : m.GetInt32(6),
+                Height = m.IsDBNull(7) ? null : m.GetInt32(7),
+                CreatedAt = m.GetInt64(8),
+                TakenAt = m.IsDBNull(9) ? null : m.GetInt64(9),
+                Uploader = m.IsDBNull(10) ? null : m.GetString(10),
+                MaskSource = m.IsDBNull(11) ? null : m.GetString(11),
+                PHash = m.IsDBNull(12) ? null : unchecked((ulong)m.GetInt64(12)),
+                DHash = m.IsDBNull(13) ? null : unchecked((ulong)m.GetInt64(13)),
+                CropCount = m.GetInt32(14),
+                Tags = tagList,
+                Captions = captionCursor.Take(rid, r => r.GetString(1)),
+                Collections = collectionCursor.Take(rid, r => r.GetString(1)),
+                PendingSuggestions = suggestionCursor.Take(rid, r => r.GetString(1)),
+            };
+        }
+    }
+
+    public async Task<IReadOnlyList<int>> RemovedSinceAsync(long afterSeq, CancellationToken ct)
+    {
+        var result = new List<int>();
+        await using var cmd = Command("SELECT rid FROM removed_media WHERE seq > $s ORDER BY seq", ("$s", afterSeq));
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            result.Add(checked((int)reader.GetInt64(0)));
         }
 
-        if (query.NoneOf.Count > 0)
+        return result;
+    }
+
+    public async Task<IReadOnlyList<KeyValuePair<string, string>>> ListAliasesAsync(CancellationToken ct)
+    {
+        var result = new List<KeyValuePair<string, string>>();
+        await using var cmd = Command("SELECT from_name, to_name FROM aliases");
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
-            where.Append(" AND NOT EXISTS(SELECT 1 FROM media_tags mt JOIN tags t ON t.tid=mt.tid WHERE mt.rid=m.rid AND t.name IN (");
-            where.Append(string.Join(',', query.NoneOf.Select(g => Param(g))));
-            where.Append("))");
+            result.Add(new(reader.GetString(0), reader.GetString(1)));
         }
 
-        if (query.Kind is { } kind)
-        {
-            where.Append(" AND m.kind=").Append(Param(kind));
-        }
+        return result;
+    }
 
-        if (query.IdPrefix is { } prefix)
-        {
-            where.Append(" AND m.id >= ").Append(Param(prefix)).Append(" AND m.id < ").Append(Param(prefix + "g"));
-        }
+    /// <summary>Rows of a child table ordered by media key, consumed in step with the media rows.</summary>
+    private sealed class ChildCursor(SqliteDataReader reader)
+    {
+        private static readonly IReadOnlyList<string> None = [];
+        private bool _has = reader.Read();
 
-        if (query.IdsIn is { } only)
+        public IReadOnlyList<string> Take(long rid, Func<SqliteDataReader, string?> value)
         {
-            where.Append(only.Count == 0 ? " AND 0" : $" AND m.id IN ({string.Join(',', only.Select(id => Param(id)))})");
-        }
+            while (_has && reader.GetInt64(0) < rid)
+            {
+                _has = reader.Read();
+            }
 
-        if (query.CollectionId is { } collection)
-        {
-            where.Append(" AND EXISTS(SELECT 1 FROM collection_members cm WHERE cm.rid=m.rid AND cm.collection_id=").Append(Param(collection)).Append(')');
-        }
+            List<string>? list = null;
+            while (_has && reader.GetInt64(0) == rid)
+            {
+                if (value(reader) is { } v)
+                {
+                    (list ??= []).Add(v);
+                }
 
-        var order = query.Order switch
-        {
-            MediaOrder.Oldest => "m.created_at ASC, m.id ASC",
-            MediaOrder.Id => "m.id ASC",
-            MediaOrder.FileSize => "m.size DESC, m.id ASC",
-            MediaOrder.TagCount => "m.tag_count DESC, m.id ASC",
-            _ => "m.created_at DESC, m.id ASC",
-        };
+                _has = reader.Read();
+            }
 
-        long total;
-        await using (var count = Command($"SELECT count(*) FROM media m WHERE {where}", [.. parameters]))
-        {
-            total = (long)(await count.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
-        }
-
-        parameters.Add(("$limit", query.Limit));
-        parameters.Add(("$offset", query.Offset));
-        await using var page = Command($"SELECT m.id FROM media m WHERE {where} ORDER BY {order} LIMIT $limit OFFSET $offset", [.. parameters]);
-        return new SearchPage(total, await ReadStringsAsync(page, ct).ConfigureAwait(false));
-
-        string Param(object value)
-        {
-            var name = "$p" + n++;
-            parameters.Add((name, value));
-            return name;
+            return list ?? None;
         }
     }
 
@@ -392,22 +470,25 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long> _tagIds = new(StringComparer.Ordinal);
         private bool _done;
+        private long? _seq;
+        private bool _catalogChanged;
 
         public async Task UpsertMediaAsync(MediaSidecar s, bool inTrash, FileStamp stamp, CancellationToken ct)
         {
             var rid = await ScalarAsync("SELECT rid FROM media WHERE id=$a0", ct, s.Id).ConfigureAwait(false) as long?;
+            var seq = await NextSeqAsync(ct).ConfigureAwait(false);
             if (rid is { } existing)
             {
                 await DeleteChildrenAsync(existing, ct).ConfigureAwait(false);
                 await ExecAsync(
-                    "UPDATE media SET in_trash=$a1, kind=$a2, ext=$a3, media_type=$a4, size=$a5, width=$a6, height=$a7, created_at=$a8, updated_at=$a9, revision=$a10, uploader=$a11, mask_source=$a12, mask_category=$a13, tag_count=$a14, caption=$a15, stamp_size=$a16, stamp_mtime=$a17, stamp_digest=$a18, phash=$a19, dhash=$a20 WHERE rid=$a0",
-                    ct, [existing, .. MediaValues(s, inTrash, stamp)]).ConfigureAwait(false);
+                    "UPDATE media SET in_trash=$a1, kind=$a2, ext=$a3, media_type=$a4, size=$a5, width=$a6, height=$a7, created_at=$a8, updated_at=$a9, revision=$a10, uploader=$a11, mask_source=$a12, mask_category=$a13, tag_count=$a14, caption=$a15, stamp_size=$a16, stamp_mtime=$a17, stamp_digest=$a18, phash=$a19, dhash=$a20, taken_at=$a21, crop_count=$a22, seq=$a23 WHERE rid=$a0",
+                    ct, [existing, .. MediaValues(s, inTrash, stamp), seq]).ConfigureAwait(false);
             }
             else
             {
                 rid = (long)(await ScalarAsync(
-                    "INSERT INTO media(id, in_trash, kind, ext, media_type, size, width, height, created_at, updated_at, revision, uploader, mask_source, mask_category, tag_count, caption, stamp_size, stamp_mtime, stamp_digest, phash, dhash) VALUES($a0,$a1,$a2,$a3,$a4,$a5,$a6,$a7,$a8,$a9,$a10,$a11,$a12,$a13,$a14,$a15,$a16,$a17,$a18,$a19,$a20) RETURNING rid",
-                    ct, [s.Id, .. MediaValues(s, inTrash, stamp)]).ConfigureAwait(false))!;
+                    "INSERT INTO media(id, in_trash, kind, ext, media_type, size, width, height, created_at, updated_at, revision, uploader, mask_source, mask_category, tag_count, caption, stamp_size, stamp_mtime, stamp_digest, phash, dhash, taken_at, crop_count, seq) VALUES($a0,$a1,$a2,$a3,$a4,$a5,$a6,$a7,$a8,$a9,$a10,$a11,$a12,$a13,$a14,$a15,$a16,$a17,$a18,$a19,$a20,$a21,$a22,$a23) RETURNING rid",
+                    ct, [s.Id, .. MediaValues(s, inTrash, stamp), seq]).ConfigureAwait(false))!;
             }
 
             var r = rid.Value;
@@ -447,6 +528,13 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             {
                 await ExecAsync("INSERT OR REPLACE INTO collection_members(collection_id, rid, position) VALUES($a0,$a1,$a2)", ct, m.Collection, r, m.Position).ConfigureAwait(false);
             }
+
+            foreach (var g in s.Suggestions)
+            {
+                await ExecAsync(
+                    "INSERT OR REPLACE INTO suggestions(rid, tag, status, confidence, model, model_version) VALUES($a0,$a1,$a2,$a3,$a4,$a5)",
+                    ct, r, g.Tag, g.Status, g.Confidence, g.Model, g.ModelVersion).ConfigureAwait(false);
+            }
         }
 
         public async Task RemoveMediaAsync(string id, CancellationToken ct)
@@ -455,11 +543,13 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             {
                 await DeleteChildrenAsync(rid, ct).ConfigureAwait(false);
                 await ExecAsync("DELETE FROM media WHERE rid=$a0", ct, rid).ConfigureAwait(false);
+                await ExecAsync("INSERT INTO removed_media(seq, rid) VALUES($a0,$a1)", ct, await NextSeqAsync(ct).ConfigureAwait(false), rid).ConfigureAwait(false);
             }
         }
 
         public async Task SetVocabularyAsync(Vocabulary vocabulary, FileStamp? stamp, CancellationToken ct)
         {
+            _catalogChanged = true;
             foreach (var table in new[] { "categories", "vocab_tags", "aliases", "implications" })
             {
                 await ExecAsync($"DELETE FROM {table}", ct).ConfigureAwait(false);
@@ -496,13 +586,19 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             }
         }
 
-        public Task UpsertCollectionAsync(CollectionDefinition c, FileStamp stamp, CancellationToken ct) =>
-            ExecAsync(
+        public Task UpsertCollectionAsync(CollectionDefinition c, FileStamp stamp, CancellationToken ct)
+        {
+            _catalogChanged = true;
+            return ExecAsync(
                 "INSERT OR REPLACE INTO collections(id, name, description, tags, created_at, updated_at, stamp_size, stamp_mtime, stamp_digest) VALUES($a0,$a1,$a2,$a3,$a4,$a5,$a6,$a7,$a8)",
                 ct, c.Id, c.Name, c.Description, JsonSerializer.Serialize(c.Tags, IndexJsonContext.Default.ListString), c.CreatedAt.ToUnixTimeMilliseconds(), c.UpdatedAt.ToUnixTimeMilliseconds(), stamp.Size, stamp.MtimeTicks, stamp.Digest);
+        }
 
-        public Task RemoveCollectionAsync(string collectionId, CancellationToken ct) =>
-            ExecAsync("DELETE FROM collections WHERE id=$a0", ct, collectionId);
+        public Task RemoveCollectionAsync(string collectionId, CancellationToken ct)
+        {
+            _catalogChanged = true;
+            return ExecAsync("DELETE FROM collections WHERE id=$a0", ct, collectionId);
+        }
 
         public async Task ClearAsync(CancellationToken ct)
         {
@@ -513,6 +609,10 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
             await ExecAsync("DELETE FROM meta WHERE key<>'schema_version'", ct).ConfigureAwait(false);
             _tagIds.Clear();
+
+            // A new epoch tells in-memory search engines to reload from scratch instead of catching up.
+            await SetMetaAsync(IndexMeta.SearchEpoch, Guid.NewGuid().ToString("N"), ct).ConfigureAwait(false);
+            _catalogChanged = true;
         }
 
         public Task SetMetaAsync(string key, string value, CancellationToken ct) =>
@@ -520,6 +620,16 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
         public async Task CommitAsync(CancellationToken ct)
         {
+            if (_catalogChanged)
+            {
+                await SetMetaAsync(IndexMeta.CatalogSeq, (await NextSeqAsync(ct).ConfigureAwait(false)).ToString(System.Globalization.CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+            }
+
+            if (_seq is { } seq)
+            {
+                await SetMetaAsync(IndexMeta.ChangeSeq, seq.ToString(System.Globalization.CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+            }
+
             try
             {
                 await tx.CommitAsync(ct).ConfigureAwait(false);
@@ -557,6 +667,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             inTrash ? 1 : 0, s.Kind, s.Original.Ext, s.Original.MediaType, s.Original.Size, s.Original.Width, s.Original.Height,
             s.CreatedAt.ToUnixTimeMilliseconds(), s.UpdatedAt.ToUnixTimeMilliseconds(), s.Revision, s.Uploader, s.Mask?.Source, s.Mask?.Category,
             s.Tags.Count, s.PrimaryCaption?.Text, stamp.Size, stamp.MtimeTicks, stamp.Digest, HashValue(s.Original.PHash), HashValue(s.Original.DHash),
+            s.Original.TakenAt?.ToUnixTimeMilliseconds(), s.Crops.Count,
         ];
 
         /// <summary>Hex hashes are stored as the signed 64-bit integer with the same bits.</summary>
@@ -569,9 +680,19 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
         private static string MediaTagsInsert(int count) => MediaTagsInserts[count];
 
+        /// <summary>The next change number: every media write and removal gets one, so readers can catch up on what changed.</summary>
+        private async Task<long> NextSeqAsync(CancellationToken ct)
+        {
+            _seq ??= await ScalarAsync("SELECT value FROM meta WHERE key=$a0", ct, IndexMeta.ChangeSeq).ConfigureAwait(false) is string v
+                ? long.Parse(v, System.Globalization.CultureInfo.InvariantCulture)
+                : 0;
+            _seq++;
+            return _seq.Value;
+        }
+
         private async Task DeleteChildrenAsync(long rid, CancellationToken ct)
         {
-            foreach (var table in new[] { "media_tags", "captions", "crops", "relations", "collection_members" })
+            foreach (var table in new[] { "media_tags", "captions", "crops", "relations", "collection_members", "suggestions" })
             {
                 await ExecAsync($"DELETE FROM {table} WHERE rid=$a0", ct, rid).ConfigureAwait(false);
             }

@@ -100,7 +100,7 @@ public static class SidecarSerializer
 
         // Hand edits can put null inside lists; the serializer only guards the properties themselves.
         foreach (var (name, list) in new (string, System.Collections.IList)[]
-                 { ("tags", s.Tags), ("captions", s.Captions), ("collections", s.Collections), ("crops", s.Crops), ("relations", s.Relations), ("reviews", s.Reviews) })
+                 { ("tags", s.Tags), ("captions", s.Captions), ("collections", s.Collections), ("crops", s.Crops), ("relations", s.Relations), ("reviews", s.Reviews), ("suggestions", s.Suggestions) })
         {
             var nullAt = list.Cast<object?>().ToList().IndexOf(null);
             if (nullAt >= 0)
@@ -163,6 +163,26 @@ public static class SidecarSerializer
             if (c.W <= 0 || c.H <= 0 || c.X < 0 || c.Y < 0)
             {
                 Fail($"$.crops[{i}]: a crop needs x,y >= 0 and w,h > 0");
+            }
+        }
+
+        for (var i = 0; i < s.Suggestions.Count; i++)
+        {
+            var g = s.Suggestions[i];
+            if (!TagNames.TryNormalize(g.Tag, out var name, out var error))
+            {
+                Fail($"$.suggestions[{i}].tag: {error}");
+            }
+
+            g.Tag = name;
+            if (!SuggestionStatus.IsKnown(g.Status))
+            {
+                Fail($"$.suggestions[{i}].status: must be pending, approved or rejected, found '{g.Status}'");
+            }
+
+            if (double.IsNaN(g.Confidence) || g.Confidence < 0 || g.Confidence > 1)
+            {
+                Fail($"$.suggestions[{i}].confidence: must be between 0 and 1, found {g.Confidence}");
             }
         }
 

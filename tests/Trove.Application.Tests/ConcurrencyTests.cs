@@ -1,3 +1,4 @@
+using Trove.Application.Search;
 using static Trove.Application.Tests.TestLibrary;
 
 namespace Trove.Application.Tests;

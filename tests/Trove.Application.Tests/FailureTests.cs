@@ -190,7 +190,7 @@ public sealed class DiskFullTests : IDisposable
     [InlineData(200)]
     public async Task Import_onto_a_full_disk_fails_with_disk_full_and_leaves_every_saved_sidecar_intact(int side)
     {
-        Shell.MustRun("mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", _mount);
+        Shell.MustRun("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", _mount);
         _mounted = true;
 
         await using var t = await CreateAtAsync(Path.Combine(_mount, "library"), _temp.Combine("sources"));

@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Trove.Application.Search;
 using Trove.Index.Sqlite;
 using Trove.Library;
 

@@ -37,19 +37,4 @@ public abstract partial class LibraryIndexConformanceTests
         Assert.Equal([mask.Id], await Index.ReferencingAsync(a.Id, RelationTypes.MaskOf, Ct));
         Assert.Empty(await Index.ReferencingAsync(a.Id, RelationTypes.DuplicateOf, Ct));
     }
-
-    [Fact]
-    public async Task Search_can_be_restricted_to_a_set_of_ids()
-    {
-        await UpsertAsync(Sidecar(1, "cat"));
-        await UpsertAsync(Sidecar(2, "cat"));
-        await UpsertAsync(Sidecar(3, "dog"));
-
-        var page = await Index.SearchAsync(new MediaQuery { IdsIn = [IdOf(1), IdOf(3)], AllOf = [["cat"]] }, Ct);
-        var none = await Index.SearchAsync(new MediaQuery { IdsIn = [] }, Ct);
-
-        Assert.Equal([IdOf(1)], page.Ids);
-        Assert.Equal(1, page.Total);
-        Assert.Equal(0, none.Total);
-    }
 }

@@ -1,6 +1,7 @@
 using Trove.Application.Ports;
 using Trove.Domain;
 using Trove.Library;
+using Trove.Search.Query;
 
 namespace Trove.Index.Conformance;
 
@@ -24,54 +25,34 @@ public abstract partial class LibraryIndexConformanceTests
     {
         var (a, b, c, d, _) = await SeedAnimalsAsync();
 
-        Assert.Equal(Sorted([a, b]), Sorted(await SearchAllAsync(AllOf(["cat"]))));
-        Assert.Equal([a], await SearchAllAsync(AllOf(["cat"], ["dog"])));
-        Assert.Equal(Sorted([a, b]), Sorted(await SearchAllAsync(AllOf(["cat"], ["dog", "bird"]))));
-        Assert.Equal(Sorted([a, b, d]), Sorted(await SearchAllAsync(AllOf(["cat", "fish"]))));
-        Assert.Equal([c], await SearchAllAsync(AllOf(["dog"], ["bird"])));
-        Assert.Equal(Sorted([a, c]), Sorted(await SearchAllAsync(AllOf(["dog"], ["dog"]))));
-        Assert.Empty(await SearchAllAsync(AllOf(["cat"], ["dog"], ["bird"])));
-        Assert.Empty(await SearchAllAsync(AllOf(["fish"], ["cat", "dog", "bird"])));
+        Assert.Equal(Sorted([a, b]), Sorted(await SearchAllAsync("cat")));
+        Assert.Equal([a], await SearchAllAsync("cat dog"));
+        Assert.Equal(Sorted([a, b]), Sorted(await SearchAllAsync("cat (dog or bird)")));
+        Assert.Equal(Sorted([a, b, d]), Sorted(await SearchAllAsync("cat or fish")));
+        Assert.Equal([c], await SearchAllAsync("dog bird"));
+        Assert.Equal(Sorted([a, c]), Sorted(await SearchAllAsync("dog dog")));
+        Assert.Empty(await SearchAllAsync("cat dog bird"));
+        Assert.Empty(await SearchAllAsync("fish (cat or dog or bird)"));
     }
 
     [Fact]
-    public async Task Search_without_groups_returns_all_library_media()
+    public async Task Search_without_terms_returns_all_library_media()
     {
         var (a, b, c, d, _) = await SeedAnimalsAsync();
 
-        Assert.Equal(Sorted([a, b, c, d]), Sorted(await SearchAllAsync(new MediaQuery())));
+        Assert.Equal(Sorted([a, b, c, d]), Sorted(await SearchAllAsync(string.Empty)));
     }
 
     [Fact]
-    public async Task Search_excludes_media_with_any_NoneOf_tag()
+    public async Task Search_excludes_media_with_any_negated_tag()
     {
         var (a, b, c, d, _) = await SeedAnimalsAsync();
 
-        Assert.Equal(Sorted([a, d]), Sorted(await SearchAllAsync(new MediaQuery { NoneOf = ["bird"] })));
-        Assert.Equal([d], await SearchAllAsync(new MediaQuery { NoneOf = ["bird", "dog"] }));
-        Assert.Equal([b], await SearchAllAsync(AllOf(["cat"]) with { NoneOf = ["dog"] }));
-        Assert.Empty(await SearchAllAsync(AllOf(["cat"]) with { NoneOf = ["cat"] }));
-        Assert.Equal(Sorted([a, b, c, d]), Sorted(await SearchAllAsync(new MediaQuery { NoneOf = ["unknown_tag"] })));
-    }
-
-    [Fact]
-    public async Task Search_with_an_empty_group_matches_nothing()
-    {
-        await SeedAnimalsAsync();
-
-        foreach (var query in new[]
-                 {
-                     new MediaQuery { AllOf = [[]] },
-                     AllOf(["cat"], []),
-                     AllOf([], ["cat"]),
-                     AllOf(["cat"], []) with { NoneOf = ["dog"] },
-                     new MediaQuery { AllOf = [[]], Kind = MediaKinds.Image, IdPrefix = "" },
-                 })
-        {
-            var page = await Index.SearchAsync(query, Ct);
-            Assert.Equal(0, page.Total);
-            Assert.Empty(page.Ids);
-        }
+        Assert.Equal(Sorted([a, d]), Sorted(await SearchAllAsync("-bird")));
+        Assert.Equal([d], await SearchAllAsync("-bird -dog"));
+        Assert.Equal([b], await SearchAllAsync("cat -dog"));
+        Assert.Empty(await SearchAllAsync("cat -cat"));
+        Assert.Equal(Sorted([a, b, c, d]), Sorted(await SearchAllAsync("-unknown_tag")));
     }
 
     [Fact]
@@ -79,11 +60,11 @@ public abstract partial class LibraryIndexConformanceTests
     {
         await SeedAnimalsAsync();
 
-        var page = await Index.SearchAsync(AllOf(["unknown_tag"]), Ct);
+        var page = await SearchAsync("unknown_tag");
 
         Assert.Equal(0, page.Total);
         Assert.Empty(page.Ids);
-        Assert.Empty(await SearchAllAsync(AllOf(["cat"], ["unknown_tag"])));
+        Assert.Empty(await SearchAllAsync("cat unknown_tag"));
     }
 
     [Fact]
@@ -98,10 +79,11 @@ public abstract partial class LibraryIndexConformanceTests
         await UpsertAsync(image, mask);
         await UpsertTrashAsync(trashedMask);
 
-        Assert.Equal([mask.Id], await SearchAllAsync(new MediaQuery { Kind = MediaKinds.Mask }));
-        Assert.Equal([image.Id], await SearchAllAsync(new MediaQuery { Kind = MediaKinds.Image }));
-        Assert.Equal([mask.Id], await SearchAllAsync(AllOf(["x"]) with { Kind = MediaKinds.Mask }));
-        Assert.Empty(await SearchAllAsync(new MediaQuery { Kind = "video" }));
+        Assert.Equal([mask.Id], await SearchAllAsync("kind:mask"));
+        Assert.Equal([image.Id], await SearchAllAsync("kind:image"));
+        Assert.Equal([mask.Id], await SearchAllAsync("x kind:mask"));
+        var error = await Assert.ThrowsAsync<TroveUsageException>(() => SearchAsync("kind:video"));
+        Assert.Equal(QueryErrors.Invalid, error.Code);
     }
 
     [Fact]
@@ -114,12 +96,25 @@ public abstract partial class LibraryIndexConformanceTests
         await UpsertAsync(Sidecar(ab0, "x"), Sidecar(abf), Sidecar(ac, "x"));
         await UpsertTrashAsync(Sidecar(abTrash, "x"));
 
-        Assert.Equal(Sorted([ab0, abf]), Sorted(await SearchAllAsync(new MediaQuery { IdPrefix = "ab" })));
-        Assert.Equal([ab0], await SearchAllAsync(AllOf(["x"]) with { IdPrefix = "ab" }));
-        Assert.Equal([abf], await SearchAllAsync(new MediaQuery { IdPrefix = abf }));
-        Assert.Equal(Sorted([ab0, abf, ac]), Sorted(await SearchAllAsync(new MediaQuery { IdPrefix = "a" })));
-        Assert.Empty(await SearchAllAsync(new MediaQuery { IdPrefix = "ab5" }));
-        Assert.Empty(await SearchAllAsync(new MediaQuery { IdPrefix = "b" }));
+        Assert.Equal(Sorted([ab0, abf]), Sorted(await SearchAllAsync("id:ab")));
+        Assert.Equal([ab0], await SearchAllAsync("x id:ab"));
+        Assert.Equal([abf], await SearchAllAsync("id:" + abf));
+        Assert.Equal(Sorted([ab0, abf, ac]), Sorted(await SearchAllAsync("id:a")));
+        Assert.Empty(await SearchAllAsync("id:ab5"));
+        Assert.Empty(await SearchAllAsync("id:b"));
+    }
+
+    [Fact]
+    public async Task Search_can_be_restricted_to_a_set_of_ids()
+    {
+        await UpsertAsync(Sidecar(1, "cat"));
+        await UpsertAsync(Sidecar(2, "cat"));
+        await UpsertAsync(Sidecar(3, "dog"));
+
+        var page = await SearchAsync($"(id:{IdOf(1)} or id:{IdOf(3)}) cat");
+
+        Assert.Equal([IdOf(1)], page.Ids);
+        Assert.Equal(1, page.Total);
     }
 
     [Fact]
@@ -132,14 +127,18 @@ public abstract partial class LibraryIndexConformanceTests
         var c = Sidecar(3, "x");
         var trashed = Sidecar(4, "x");
         trashed.Collections = [Member(BeachId, 3)];
+
+        // collection: resolves names and ids through the catalog, so both collections are defined.
         await UpsertCollectionAsync(Collection(BeachId, "Beach"), new FileStamp(1, 1, Digest("b")));
+        await UpsertCollectionAsync(Collection(AlpsId, "Alps"), new FileStamp(2, 2, Digest("a")));
         await UpsertAsync(a, b, c);
         await UpsertTrashAsync(trashed);
 
-        Assert.Equal(Sorted([a.Id, b.Id]), Sorted(await SearchAllAsync(new MediaQuery { CollectionId = BeachId })));
-        Assert.Equal([a.Id], await SearchAllAsync(AllOf(["x"]) with { CollectionId = BeachId }));
-        Assert.Equal([b.Id], await SearchAllAsync(new MediaQuery { CollectionId = AlpsId }));
-        Assert.Empty(await SearchAllAsync(new MediaQuery { CollectionId = "ffffffffffff" }));
+        Assert.Equal(Sorted([a.Id, b.Id]), Sorted(await SearchAllAsync("collection:" + BeachId)));
+        Assert.Equal(Sorted([a.Id, b.Id]), Sorted(await SearchAllAsync("collection:beach")));
+        Assert.Equal([a.Id], await SearchAllAsync("x collection:" + BeachId));
+        Assert.Equal([b.Id], await SearchAllAsync("collection:" + AlpsId));
+        Assert.Empty(await SearchAllAsync("collection:ffffffffffff"));
     }
 
     [Fact]
@@ -167,18 +166,18 @@ public abstract partial class LibraryIndexConformanceTests
         await UpsertTrashAsync(trashed);
 
         var byId = media.OrderBy(m => m.Id, StringComparer.Ordinal).ToList();
-        var expected = new Dictionary<MediaOrder, IEnumerable<MediaSidecar>>
+        var expected = new Dictionary<string, IEnumerable<MediaSidecar>>(StringComparer.Ordinal)
         {
-            [MediaOrder.Newest] = byId.OrderByDescending(m => m.CreatedAt),
-            [MediaOrder.Oldest] = byId.OrderBy(m => m.CreatedAt),
-            [MediaOrder.Id] = byId,
-            [MediaOrder.FileSize] = byId.OrderByDescending(m => m.Original.Size),
-            [MediaOrder.TagCount] = byId.OrderByDescending(m => m.Tags.Count),
+            ["order:newest"] = byId.OrderByDescending(m => m.CreatedAt),
+            ["order:oldest"] = byId.OrderBy(m => m.CreatedAt),
+            ["order:id"] = byId,
+            ["order:filesize"] = byId.OrderByDescending(m => m.Original.Size),
+            ["order:tagcount"] = byId.OrderByDescending(m => m.Tags.Count),
         };
 
         foreach (var (order, sorted) in expected)
         {
-            var page = await Index.SearchAsync(new MediaQuery { Order = order, Limit = 100 }, Ct);
+            var page = await SearchAsync(order, limit: 100);
             Assert.Equal(media.Count, page.Total);
             Assert.Equal(sorted.Select(m => m.Id), page.Ids);
         }
@@ -193,7 +192,7 @@ public abstract partial class LibraryIndexConformanceTests
         newer.CreatedAt = T0.AddSeconds(1);
         await UpsertAsync(older, newer);
 
-        Assert.Equal([newer.Id, older.Id], (await Index.SearchAsync(new MediaQuery(), Ct)).Ids);
+        Assert.Equal([newer.Id, older.Id], (await SearchAsync(string.Empty)).Ids);
     }
 
     [Fact]
@@ -214,7 +213,7 @@ public abstract partial class LibraryIndexConformanceTests
         var paged = new List<string>();
         for (var offset = 0; offset < 30; offset += 10)
         {
-            var page = await Index.SearchAsync(AllOf(["all"]) with { Order = MediaOrder.Newest, Limit = 10, Offset = offset }, Ct);
+            var page = await SearchAsync("all order:newest", limit: 10, offset: offset);
             Assert.Equal(25, page.Total);
             Assert.Equal(Math.Min(10, 25 - offset), page.Ids.Count);
             paged.AddRange(page.Ids);
@@ -222,11 +221,11 @@ public abstract partial class LibraryIndexConformanceTests
 
         Assert.Equal(expected, paged);
 
-        var beyond = await Index.SearchAsync(AllOf(["all"]) with { Limit = 10, Offset = 40 }, Ct);
+        var beyond = await SearchAsync("all", limit: 10, offset: 40);
         Assert.Equal(25, beyond.Total);
         Assert.Empty(beyond.Ids);
 
-        var even = await Index.SearchAsync(AllOf(["even"]) with { Order = MediaOrder.Id, Limit = 5, Offset = 10 }, Ct);
+        var even = await SearchAsync("even order:id", limit: 5, offset: 10);
         Assert.Equal(13, even.Total);
         Assert.Equal(media.Where((_, n) => n % 2 == 0).Select(m => m.Id).Order(StringComparer.Ordinal).Skip(10).Take(5), even.Ids);
     }
@@ -240,24 +239,25 @@ public abstract partial class LibraryIndexConformanceTests
         trashed.Collections = [Member(BeachId, 2)];
         trashed.CreatedAt = T0.AddYears(1);
         trashed.Original.Size = 1_000_000;
+        await UpsertCollectionAsync(Collection(BeachId, "Beach"), new FileStamp(1, 1, Digest("b")));
         await UpsertAsync(live);
         await UpsertTrashAsync(trashed);
 
-        var queries = new List<MediaQuery>
+        var queries = new List<string>
         {
-            new(),
-            AllOf(["x"]),
-            new() { NoneOf = ["nope"] },
-            new() { Kind = MediaKinds.Image },
-            new() { IdPrefix = "ab" },
-            new() { IdPrefix = trashed.Id },
-            new() { CollectionId = BeachId },
+            string.Empty,
+            "x",
+            "-nope",
+            "kind:image",
+            "id:ab",
+            "id:" + trashed.Id,
+            "collection:" + BeachId,
         };
-        queries.AddRange(Enum.GetValues<MediaOrder>().Select(o => new MediaQuery { Order = o }));
+        queries.AddRange(Metatags.Orders.Select(o => "order:" + o));
 
         foreach (var query in queries)
         {
-            var page = await Index.SearchAsync(query, Ct);
+            var page = await SearchAsync(query);
             Assert.DoesNotContain(trashed.Id, page.Ids);
             Assert.Equal(page.Ids.Count, page.Total);
         }

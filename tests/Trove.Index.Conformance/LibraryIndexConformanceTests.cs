@@ -3,6 +3,7 @@ using System.Text;
 using Trove.Application.Ports;
 using Trove.Domain;
 using Trove.Library;
+using Trove.Search.Engine;
 
 namespace Trove.Index.Conformance;
 
@@ -31,6 +32,12 @@ public abstract partial class LibraryIndexConformanceTests : IAsyncLifetime
 
     /// <summary>Opens the index previously created for <paramref name="directory"/> again, keeping its data.</summary>
     protected virtual Task<ILibraryIndex> ReopenIndexAsync(string directory) => CreateIndexAsync(directory);
+
+    /// <summary>
+    /// Opens a second instance on the storage of <paramref name="directory"/> while the first stays open, as another
+    /// process would (the CLI next to a running server). By default the same as <see cref="ReopenIndexAsync"/>.
+    /// </summary>
+    protected virtual Task<ILibraryIndex> OpenSecondInstanceAsync(string directory) => ReopenIndexAsync(directory);
 
     /// <summary>Releases engine resources after the index has been disposed (before the directory is deleted).</summary>
     protected virtual Task CleanupAsync(string directory) => Task.CompletedTask;
@@ -126,15 +133,60 @@ public abstract partial class LibraryIndexConformanceTests : IAsyncLifetime
     protected Task SetVocabularyAsync(Vocabulary vocabulary, FileStamp? stamp = null) =>
         WriteAsync(tx => tx.SetVocabularyAsync(vocabulary, stamp, Ct));
 
-    protected static MediaQuery AllOf(params string[][] groups) => new() { AllOf = groups, Limit = 1000 };
+    /// <summary>
+    /// Loads a fresh search engine from <paramref name="index"/> (the index under test by default) the way the
+    /// application does on a cold start: every search document, the aliases and the collection catalog.
+    /// </summary>
+    protected async Task<SearchIndex> LoadSearchIndexAsync(ILibraryIndex? index = null)
+    {
+        index ??= Index;
+        var state = await index.GetChangeStateAsync(Ct);
+        var engine = new SearchIndex();
+        try
+        {
+            engine.Reserve((int)Math.Min(int.MaxValue, state.MaxKey + 1));
+            await foreach (var doc in index.ReadSearchDocumentsAsync(0, Ct))
+            {
+                engine.Upsert(doc);
+            }
+
+            engine.SetAliases(await index.ListAliasesAsync(Ct));
+            engine.SetCollections((await index.ListCollectionsAsync(Ct)).Select(c => (c.Id, c.Name)));
+            return engine;
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="query"/> (query language text) on a search engine freshly loaded from the index.</summary>
+    protected async Task<SearchResults> SearchAsync(string query, int limit = 1000, int offset = 0)
+    {
+        using var engine = await LoadSearchIndexAsync();
+        return engine.Search(query, new SearchRequest(limit, offset), Ct);
+    }
 
     /// <summary>Searches and checks that the page holds everything (Total equals the number of ids, no duplicates).</summary>
-    protected async Task<string[]> SearchAllAsync(MediaQuery query)
+    protected async Task<string[]> SearchAllAsync(string query)
     {
-        var page = await Index.SearchAsync(query with { Limit = 1000, Offset = 0 }, Ct);
+        var page = await SearchAsync(query);
         Assert.Equal(page.Total, page.Ids.Count);
         Assert.Equal(page.Ids.Count, page.Ids.Distinct(StringComparer.Ordinal).Count());
         return [.. page.Ids];
+    }
+
+    /// <summary>Every search document the index yields after change number <paramref name="afterSeq"/>.</summary>
+    protected async Task<List<SearchDocument>> ReadDocumentsAsync(long afterSeq, ILibraryIndex? index = null)
+    {
+        var result = new List<SearchDocument>();
+        await foreach (var doc in (index ?? Index).ReadSearchDocumentsAsync(afterSeq, Ct))
+        {
+            result.Add(doc);
+        }
+
+        return result;
     }
 
     protected async Task<Dictionary<string, TagCount>> TagsByNameAsync()

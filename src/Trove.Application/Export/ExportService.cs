@@ -5,6 +5,7 @@ using System.Text.Json;
 using Trove.Application.Crops;
 using Trove.Application.Masks;
 using Trove.Application.Ports;
+using Trove.Application.Search;
 using Trove.Domain;
 using Trove.Library;
 
@@ -187,20 +188,11 @@ public sealed class ExportService(TroveLibrary library)
         return new ExportReport(sink.FinalPath, ids.Count, images, crops, masks, bytes, failed);
     }
 
+    /// <summary>The media to export, oldest first unless the query says otherwise.</summary>
     private async Task<List<string>> AllIdsAsync(string query, CancellationToken ct)
     {
-        var search = new SearchService(library);
-        var ids = new List<string>();
-        const int page = SearchService.MaxLimit;
-        while (true)
-        {
-            var result = await search.SearchAsync(query + " order:oldest", page, ids.Count, ct).ConfigureAwait(false);
-            ids.AddRange(result.Ids);
-            if (result.Ids.Count < page || ids.Count >= result.Total)
-            {
-                return ids;
-            }
-        }
+        var ordered = Trove.Search.Query.QueryParser.Parse(query).OrderSpan is null ? query + " order:oldest" : query;
+        return [.. await new SearchService(library).AllIdsAsync(ordered, ct).ConfigureAwait(false)];
     }
 
     /// <summary>Decides, and where needed renders, the files for one media. Runs in parallel; touches no shared state.</summary>

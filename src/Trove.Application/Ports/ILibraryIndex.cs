@@ -1,5 +1,6 @@
 using Trove.Domain;
 using Trove.Library;
+using Trove.Search.Engine;
 
 namespace Trove.Application.Ports;
 
@@ -57,8 +58,29 @@ public interface ILibraryIndex : IAsyncDisposable
     /// <summary>Perceptual hashes of every image (kind image, not in the trash) that has them, ordered by id.</summary>
     Task<IReadOnlyList<IndexedHashes>> ListPerceptualHashesAsync(CancellationToken ct);
 
-    Task<SearchPage> SearchAsync(MediaQuery query, CancellationToken ct);
+    /// <summary>Where the index stands, for keeping an in-memory search engine in step (also with other processes).</summary>
+    Task<IndexChangeState> GetChangeStateAsync(CancellationToken ct);
+
+    /// <summary>
+    /// Media (library and trash) written after change number <paramref name="afterSeq"/> (0: all), by key. Only
+    /// committed state: enumerating while a write transaction is open on the same instance throws
+    /// <see cref="InvalidOperationException"/>.
+    /// </summary>
+    IAsyncEnumerable<SearchDocument> ReadSearchDocumentsAsync(long afterSeq, CancellationToken ct);
+
+    /// <summary>Keys of media removed from the index after change number <paramref name="afterSeq"/>.</summary>
+    Task<IReadOnlyList<int>> RemovedSinceAsync(long afterSeq, CancellationToken ct);
+
+    /// <summary>The alias table (alias → canonical tag).</summary>
+    Task<IReadOnlyList<KeyValuePair<string, string>>> ListAliasesAsync(CancellationToken ct);
 }
+
+/// <summary>
+/// The index's change counters: <see cref="Epoch"/> changes when it is emptied and refilled; <see cref="ChangeSeq"/>
+/// is the last media change; <see cref="CatalogSeq"/> the last vocabulary/collection change; <see cref="MaxKey"/> the
+/// largest media key in use.
+/// </summary>
+public sealed record IndexChangeState(string Epoch, long ChangeSeq, long CatalogSeq, long MaxKey);
 
 public interface IIndexTransaction : IAsyncDisposable
 {
@@ -109,40 +131,3 @@ public sealed record CollectionMember(string MediaId, long Position, bool InTras
 public sealed record IndexedCollection(string Id, string Name, string? Description, IReadOnlyList<string> Tags, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long MemberCount);
 
 public sealed record TagCount(string Name, string Category, long Count, string? Description, IReadOnlyList<string> Implies, IReadOnlyList<string> Aliases);
-
-public enum MediaOrder
-{
-    Newest,
-    Oldest,
-    Id,
-    FileSize,
-    TagCount,
-}
-
-/// <summary>
-/// A resolved query: every <see cref="AllOf"/> group must match at least one of its tags; no <see cref="NoneOf"/> tag may
-/// be present. Tags are canonical (aliases resolved, wildcards expanded). An empty group can never match.
-/// </summary>
-public sealed record MediaQuery
-{
-    public IReadOnlyList<IReadOnlyList<string>> AllOf { get; init; } = [];
-
-    public IReadOnlyList<string> NoneOf { get; init; } = [];
-
-    public string? Kind { get; init; }
-
-    public string? IdPrefix { get; init; }
-
-    public string? CollectionId { get; init; }
-
-    /// <summary>When set, only these media can match (e.g. the neighbours found for similar:ID).</summary>
-    public IReadOnlyCollection<string>? IdsIn { get; init; }
-
-    public MediaOrder Order { get; init; } = MediaOrder.Newest;
-
-    public int Limit { get; init; } = 40;
-
-    public int Offset { get; init; }
-}
-
-public sealed record SearchPage(long Total, IReadOnlyList<string> Ids);

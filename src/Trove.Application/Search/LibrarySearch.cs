@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Trove.Application.Ports;
+using Trove.Search.Engine;
+
+namespace Trove.Application.Search;
+
+/// <summary>
+/// The library's in-memory search engine, kept in step with the index: loaded on first use, then before each search
+/// brought up to date with whatever was written since — by this process or any other — using the index's change
+/// numbers (<see cref="IndexChangeState"/>). A rebuilt index (new epoch) is reloaded from scratch.
+/// </summary>
+public sealed class LibrarySearch : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ILogger _logger;
+    private string? _epoch;
+    private long _seq;
+    private long _catalogSeq = -1;
+
+    internal LibrarySearch(ILogger logger)
+    {
+        _logger = logger;
+    }
+
+    public SearchIndex Engine { get; } = new();
+
+    /// <summary>Brings the engine up to date with the index and returns it.</summary>
+    public async Task<SearchIndex> ReadyAsync(ILibraryIndex index, CancellationToken ct)
+    {
+        var state = await index.GetChangeStateAsync(ct).ConfigureAwait(false);
+        if (IsCurrent(state))
+        {
+            return Engine;
+        }
+
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            state = await index.GetChangeStateAsync(ct).ConfigureAwait(false);
+            if (state.Epoch != _epoch)
+            {
+                await LoadAsync(index, state, ct).ConfigureAwait(false);
+            }
+            else if (state.ChangeSeq != _seq)
+            {
+                await CatchUpAsync(index, state, ct).ConfigureAwait(false);
+            }
+
+            if (state.CatalogSeq != _catalogSeq)
+            {
+                Engine.SetAliases(await index.ListAliasesAsync(ct).ConfigureAwait(false));
+                Engine.SetCollections((await index.ListCollectionsAsync(ct).ConfigureAwait(false)).Select(c => (c.Id, c.Name)));
+                _catalogSeq = state.CatalogSeq;
+            }
+
+            return Engine;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        Engine.Dispose();
+        _gate.Dispose();
+    }
+
+    private bool IsCurrent(IndexChangeState state) =>
+        state.Epoch == _epoch && state.ChangeSeq == _seq && state.CatalogSeq == _catalogSeq;
+
+    private async Task LoadAsync(ILibraryIndex index, IndexChangeState state, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        _epoch = null;
+        Engine.Clear();
+        Engine.Reserve((int)Math.Min(int.MaxValue, state.MaxKey + 1));
+        var n = 0;
+        await foreach (var doc in index.ReadSearchDocumentsAsync(0, ct).ConfigureAwait(false))
+        {
+            Engine.Upsert(doc);
+            n++;
+        }
+
+        // Writes that landed while loading are picked up by the next catch-up (the load may have seen some of them too).
+        _seq = state.ChangeSeq;
+        _epoch = state.Epoch;
+        Log.SearchLoaded(_logger, n, clock.Elapsed.TotalSeconds);
+    }
+
+    private async Task CatchUpAsync(ILibraryIndex index, IndexChangeState state, CancellationToken ct)
+    {
+        var removed = await index.RemovedSinceAsync(_seq, ct).ConfigureAwait(false);
+        foreach (var key in removed)
+        {
+            Engine.Remove(key);
+        }
+
+        var changed = 0;
+        await foreach (var doc in index.ReadSearchDocumentsAsync(_seq, ct).ConfigureAwait(false))
+        {
+            Engine.Upsert(doc);
+            changed++;
+        }
+
+        _seq = state.ChangeSeq;
+        Log.SearchCaughtUp(_logger, changed, removed.Count);
+    }
+}

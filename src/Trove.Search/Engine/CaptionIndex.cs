@@ -1,0 +1,193 @@
+using Trove.Search.Query;
+
+namespace Trove.Search.Engine;
+
+/// <summary>
+/// Full text over captions: an inverted index word → documents, plus each document's word sequence (captions
+/// separated by a marker) to confirm phrases and to remove a document exactly.
+/// </summary>
+internal sealed class CaptionIndex
+{
+    private const int Separator = -1;
+    private readonly Dictionary<string, int> _words = new(StringComparer.Ordinal);
+    private readonly List<string> _names = [];
+    private readonly List<Postings> _postings = [];
+    private int[][] _tokens = [];
+    private (string Word, int Ordinal)[]? _sorted;
+
+    public int WordCount => _names.Count;
+
+    public Postings? Find(string word) => _words.TryGetValue(word, out var o) ? _postings[o] : null;
+
+    public int Ordinal(string word) => _words.TryGetValue(word, out var o) ? o : -1;
+
+    public Postings Postings(int ordinal) => _postings[ordinal];
+
+    public void Reserve(int capacity)
+    {
+        if (capacity > _tokens.Length)
+        {
+            Array.Resize(ref _tokens, capacity);
+        }
+    }
+
+    public void Set(int doc, IReadOnlyList<string> captions, int universe)
+    {
+        Clear(doc, universe);
+        if (captions.Count == 0)
+        {
+            return;
+        }
+
+        var tokens = new List<int>();
+        foreach (var caption in captions)
+        {
+            if (tokens.Count > 0)
+            {
+                tokens.Add(Separator);
+            }
+
+            CaptionTokenizer.Split(caption, w => tokens.Add(GetOrAdd(w)));
+        }
+
+        var seq = tokens.ToArray();
+        foreach (var o in seq.Where(o => o != Separator).Distinct())
+        {
+            _postings[o].Add(doc, universe);
+        }
+
+        if (doc >= _tokens.Length)
+        {
+            Array.Resize(ref _tokens, Math.Max(doc + 1, _tokens.Length * 2));
+        }
+
+        _tokens[doc] = seq;
+    }
+
+    public void Clear(int doc, int universe)
+    {
+        if (doc >= _tokens.Length || _tokens[doc] is not { } seq)
+        {
+            return;
+        }
+
+        foreach (var o in seq.Where(o => o != Separator).Distinct())
+        {
+            _postings[o].Remove(doc, universe);
+        }
+
+        _tokens[doc] = null!;
+    }
+
+    /// <summary>Ordinals of indexed words starting with <paramref name="prefix"/> that some document has.</summary>
+    public List<int> WithPrefix(string prefix, int limit, out bool truncated)
+    {
+        _sorted ??= [.. _words.Select(kv => (kv.Key, kv.Value)).OrderBy(p => p.Key, StringComparer.Ordinal)];
+        var sorted = _sorted;
+        var lo = 0;
+        var hi = sorted.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (string.CompareOrdinal(sorted[mid].Word, prefix) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        var result = new List<int>();
+        truncated = false;
+        for (var i = lo; i < sorted.Length && sorted[i].Word.StartsWith(prefix, StringComparison.Ordinal); i++)
+        {
+            if (_postings[sorted[i].Ordinal].Count == 0)
+            {
+                continue;
+            }
+
+            if (result.Count == limit)
+            {
+                truncated = true;
+                break;
+            }
+
+            result.Add(sorted[i].Ordinal);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Whether the document's captions contain the words in a row (the last position may be any of
+    /// <paramref name="lastAlternatives"/> when it is a prefix).
+    /// </summary>
+    public bool ContainsPhrase(int doc, ReadOnlySpan<int> words, IReadOnlySet<int>? lastAlternatives)
+    {
+        if (doc >= _tokens.Length || _tokens[doc] is not { } seq)
+        {
+            return false;
+        }
+
+        var n = words.Length + (lastAlternatives is null ? 0 : 1);
+        for (var start = 0; start + n <= seq.Length; start++)
+        {
+            var ok = true;
+            for (var k = 0; k < words.Length; k++)
+            {
+                if (seq[start + k] != words[k])
+                {
+                    ok = false;
+                    break;
+                }
+            }
+
+            if (ok && (lastAlternatives is null || lastAlternatives.Contains(seq[start + words.Length])))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    public long Bytes
+    {
+        get
+        {
+            long bytes = _tokens.Length * 8L;
+            foreach (var t in _tokens)
+            {
+                bytes += t is null ? 0 : 24 + (t.Length * 4L);
+            }
+
+            foreach (var p in _postings)
+            {
+                bytes += p.Bytes;
+            }
+
+            foreach (var name in _names)
+            {
+                bytes += 24 + (name.Length * 2L) + 32;
+            }
+
+            return bytes;
+        }
+    }
+
+    private int GetOrAdd(string word)
+    {
+        if (!_words.TryGetValue(word, out var o))
+        {
+            o = _names.Count;
+            _words[word] = o;
+            _names.Add(word);
+            _postings.Add(new Postings());
+            _sorted = null;
+        }
+
+        return o;
+    }
+}

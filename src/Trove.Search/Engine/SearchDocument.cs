@@ -1,0 +1,54 @@
+namespace Trove.Search.Engine;
+
+/// <summary>
+/// One media as the search engine sees it. <see cref="Key"/> is the index's small, stable row number for the media
+/// (documents are bit positions, so keys should be dense).
+/// </summary>
+public sealed class SearchDocument
+{
+    public required int Key { get; init; }
+
+    /// <summary>The full SHA-256 id (64 lowercase hex characters).</summary>
+    public required string Id { get; init; }
+
+    public bool InTrash { get; init; }
+
+    public string Kind { get; init; } = "image";
+
+    /// <summary>File type as stored (jpg, png, webp…).</summary>
+    public string Type { get; init; } = string.Empty;
+
+    public long Size { get; init; }
+
+    /// <summary>Displayed width, or null when unknown.</summary>
+    public int? Width { get; init; }
+
+    public int? Height { get; init; }
+
+    /// <summary>When it was added, Unix milliseconds.</summary>
+    public long CreatedAt { get; init; }
+
+    /// <summary>When the photo was taken (EXIF), Unix milliseconds.</summary>
+    public long? TakenAt { get; init; }
+
+    public string? Uploader { get; init; }
+
+    /// <summary>For masks: the id of the image the mask belongs to.</summary>
+    public string? MaskSource { get; init; }
+
+    public ulong? PHash { get; init; }
+
+    public ulong? DHash { get; init; }
+
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    public IReadOnlyList<string> Captions { get; init; } = [];
+
+    /// <summary>Ids of the collections the media belongs to.</summary>
+    public IReadOnlyList<string> Collections { get; init; } = [];
+
+    public int CropCount { get; init; }
+
+    /// <summary>Tags suggested for the media and still waiting for review.</summary>
+    public IReadOnlyList<string> PendingSuggestions { get; init; } = [];
+}
