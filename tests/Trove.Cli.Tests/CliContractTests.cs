@@ -202,6 +202,36 @@ public sealed class CliContractTests : IDisposable
     }
 
     [Fact]
+    public async Task Search_json_pages_with_a_cursor_and_runs_the_full_language()
+    {
+        var ids = await NewLibraryAsync(5);
+        var seen = new List<string>();
+        string? cursor = null;
+        do
+        {
+            var args = new List<string> { "search", "order:id", "--limit", "2", "--json" };
+            if (cursor is not null)
+            {
+                args.AddRange(["--cursor", cursor]);
+            }
+
+            var page = (await Cli.InAsync(Library, [.. args])).ShouldSucceed().Json;
+            Assert.Equal(5, page.GetProperty("total").GetInt64());
+            seen.AddRange(page.Ids());
+            cursor = page.TryGetProperty("next", out var next) ? next.GetString() : null;
+        }
+        while (cursor is not null);
+
+        Assert.Equal(ids.Order(StringComparer.Ordinal), seen);
+        var either = (await Cli.InAsync(Library, "search", $"(id:{ids[0][..8]} or id:{ids[1][..8]}) -id:{ids[1][..8]} kind:image", "--json")).ShouldSucceed().Json;
+        Assert.Equal([ids[0]], either.Ids());
+        (await Cli.InAsync(Library, "search", "order:id", "--cursor", "nonsense")).ShouldExit(2);
+        var unclosed = await Cli.InAsync(Library, "search", "cat (dog", "--json");
+        unclosed.ShouldExit(2);
+        Assert.Contains("column 5", unclosed.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Search_without_json_prints_one_id_per_line()
     {
         var ids = await NewLibraryAsync(3);

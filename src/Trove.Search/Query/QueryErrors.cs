@@ -10,7 +10,7 @@ public static class QueryErrors
     private const string Hint = "See docs/query-language.md for the syntax and the metatags.";
 
     public static TroveUsageException Term(string text, SourceSpan span, string why) =>
-        new(Invalid, $"Query term '{Slice(text, span)}' at column {span.Column}: {why}.", Hint);
+        new(Invalid, $"Query term '{Slice(text, span)}' at column {span.Column}: {why}{(why.EndsWith('?') || why.EndsWith('.') ? string.Empty : ".")}", Hint);
 
     public static TroveUsageException At(SourceSpan span, string what) =>
         new(Invalid, $"{what} at column {span.Column}.", Hint);

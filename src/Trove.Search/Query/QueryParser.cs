@@ -346,6 +346,11 @@ public static class QueryParser
                     }
 
                     _pos++;
+                    if (inner is OrderTerm order)
+                    {
+                        throw QueryErrors.Term(text, order.Span, "order: applies to the whole query; it cannot be negated or put inside parentheses or an 'or'");
+                    }
+
                     return inner is AndNode or OrNode or NotNode
                         ? Respan(inner, SourceSpan.Cover(t.Span, close.Span))
                         : inner;
