@@ -13,7 +13,7 @@ public static class TagNames
     /// <summary>Query-language metatag names; a tag may not start with one of these followed by ':'.</summary>
     public static readonly IReadOnlySet<string> ReservedPrefixes = new HashSet<string>(StringComparer.Ordinal)
     {
-        "width", "height", "mpixels", "ratio", "filesize", "date", "type", "kind", "tagcount", "collection",
+        "width", "height", "mpixels", "ratio", "filesize", "date", "taken", "type", "kind", "tagcount", "collection",
         "has", "suggested", "caption", "similar", "id", "uploader", "order",
     };
 

@@ -175,7 +175,8 @@ public sealed partial class SearchIndex
             lo = Math.Max(lo, long.MinValue + 1); // missing is long.MinValue
         }
 
-        if (lo > hi)
+        var intColumn = r.Field is RangeField.Width or RangeField.Height or RangeField.Ratio or RangeField.TagCount;
+        if (lo > hi || (intColumn && (lo > int.MaxValue || hi < int.MinValue)))
         {
             dst.Clear();
             return;

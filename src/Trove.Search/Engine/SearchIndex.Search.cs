@@ -42,7 +42,7 @@ public sealed partial class SearchIndex
                 var total = Bits.Count(bits);
                 var page = request.Limit == 0 || total == 0
                     ? []
-                    : Page(bits, total, order, cursor, request.Offset, request.Limit + 1, ct);
+                    : Page(bits, total, order, cursor, request.Offset, (int)Math.Min(int.MaxValue, (long)request.Limit + 1), ct);
                 string? next = null;
                 if (page.Count > request.Limit)
                 {

@@ -89,6 +89,11 @@ public sealed partial class SearchIndex : IDisposable
             throw new ArgumentOutOfRangeException(nameof(doc), "Document keys are non-negative.");
         }
 
+        if (!Trove.Domain.MediaId.IsValid(doc.Id))
+        {
+            throw new ArgumentException($"Media id '{doc.Id}' is not 64 lowercase hex characters.", nameof(doc));
+        }
+
         _lock.EnterWriteLock();
         try
         {

@@ -325,8 +325,12 @@ public static class Metatags
             }
 
             ratio = w / h;
+            if (ratio > 1_000_000)
+            {
+                return null;
+            }
         }
-        else if (!decimal.TryParse(v, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out ratio) || ratio <= 0 || ratio > 1_000_000)
+        else if (!decimal.TryParse(v, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out ratio) || ratio < 0 || ratio > 1_000_000)
         {
             return null;
         }
@@ -355,7 +359,7 @@ public static class Metatags
             "g" or "gb" or "gib" => 1024L * 1024 * 1024,
             _ => 0,
         };
-        if (multiplier == 0 || !decimal.TryParse(lower[..unitStart], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) || n > 1_000_000_000_000m)
+        if (multiplier == 0 || !decimal.TryParse(lower[..unitStart], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) || n * multiplier > long.MaxValue / 2)
         {
             return null;
         }
@@ -378,6 +382,11 @@ public static class Metatags
         {
             if (DateTime.TryParseExact(v, formats[i], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var start))
             {
+                if (start.Year >= 9999)
+                {
+                    return null; // the period's end would be past the last representable instant
+                }
+
                 var end = i switch
                 {
                     0 => start.AddYears(1),

@@ -54,7 +54,7 @@ public static class QueryParser
         {
             if (t.Kind == TokenKind.Term && ++terms > limits.MaxTerms)
             {
-                throw QueryErrors.Complex($"The query has more than {limits.MaxTerms} terms (the {limits.MaxTerms + 1}th is at column {t.Span.Column}); split it or use wildcards.");
+                throw QueryErrors.Complex($"The query has more than {limits.MaxTerms} terms (the first one over the limit is at column {t.Span.Column}); split it or use wildcards.");
             }
         }
 
@@ -63,48 +63,57 @@ public static class QueryParser
         return Lift(text, root);
     }
 
+    /// <summary>
+    /// Takes <c>order:</c> out of the tree: it applies to the whole query wherever it stands (inside a group too),
+    /// but it cannot be negated, be one side of an 'or', or appear twice.
+    /// </summary>
     private static ParsedQuery Lift(string text, QueryNode? root)
     {
         OrderTerm? order = null;
-        if (root is OrderTerm single)
+        root = root is null ? null : Strip(root);
+        return new ParsedQuery(text, root, order?.Order ?? OrderSpec.Newest, order?.Span);
+
+        QueryNode? Strip(QueryNode node)
         {
-            order = single;
-            root = null;
-        }
-        else if (root is AndNode and)
-        {
-            var rest = new List<QueryNode>();
-            foreach (var child in and.Children)
+            switch (node)
             {
-                if (child is OrderTerm o)
-                {
+                case OrderTerm o:
                     if (order is not null)
                     {
                         throw QueryErrors.At(o.Span, $"A second order: ('{QueryErrors.Slice(text, o.Span)}')");
                     }
 
                     order = o;
-                }
-                else
-                {
-                    rest.Add(child);
-                }
+                    return null;
+                case AndNode a:
+                    var kept = a.Children.Select(Strip).OfType<QueryNode>().ToList();
+                    return kept.Count switch
+                    {
+                        0 => null,
+                        1 => kept[0],
+                        _ => a with { Children = kept },
+                    };
+                case OrNode o:
+                    foreach (var child in o.Children)
+                    {
+                        if (child is OrderTerm misplaced)
+                        {
+                            throw QueryErrors.Term(text, misplaced.Span, "order: cannot be one side of an 'or'; put it next to the group: (a or b) order:…");
+                        }
+                    }
+
+                    return o with { Children = o.Children.Select(c => Strip(c)!).ToList() };
+                case NotNode n:
+                    if (FindOrder(n.Child) is { } negated)
+                    {
+                        throw QueryErrors.Term(text, negated.Span, "order: cannot be negated");
+                    }
+
+                    return n;
+                default:
+                    return node;
             }
-
-            root = rest.Count switch
-            {
-                0 => null,
-                1 => rest[0],
-                _ => and with { Children = rest },
-            };
         }
-
-        if (root is not null && FindOrder(root) is { } misplaced)
-        {
-            throw QueryErrors.Term(text, misplaced.Span, "order: applies to the whole query; it cannot be negated or put inside parentheses or an 'or'");
-        }
-
-        return new ParsedQuery(text, root, order?.Order ?? OrderSpec.Newest, order?.Span);
     }
 
     private static OrderTerm? FindOrder(QueryNode node) => node switch
@@ -195,6 +204,12 @@ public static class QueryParser
         var quoted = false;
         for (var k = p; k < end; k++)
         {
+            if (quoted && text[k] == '\\' && k + 1 < end)
+            {
+                k++;
+                continue;
+            }
+
             if (text[k] == '"')
             {
                 quoted = !quoted;
@@ -260,7 +275,7 @@ public static class QueryParser
                 return first;
             }
 
-            var children = new List<QueryNode> { first };
+            var children = first is OrNode leading ? [.. leading.Children] : new List<QueryNode> { first };
             while (Peek is { Kind: TokenKind.Or } or)
             {
                 _pos++;
@@ -346,11 +361,6 @@ public static class QueryParser
                     }
 
                     _pos++;
-                    if (inner is OrderTerm order)
-                    {
-                        throw QueryErrors.Term(text, order.Span, "order: applies to the whole query; it cannot be negated or put inside parentheses or an 'or'");
-                    }
-
                     return inner is AndNode or OrNode or NotNode
                         ? Respan(inner, SourceSpan.Cover(t.Span, close.Span))
                         : inner;
@@ -385,11 +395,14 @@ public static class QueryParser
                     return Metatags.Parse(name, value, quoted, text, span);
                 }
 
+                if (!quoted && body.Contains('*', StringComparison.Ordinal))
+                {
+                    return new WildcardTerm(Metatags.WildcardPattern(body), span);
+                }
+
                 if (!quoted && TagNames.TryNormalize(body, out var colonTag, out _))
                 {
-                    return colonTag.Contains('*', StringComparison.Ordinal)
-                        ? new WildcardTerm(Metatags.WildcardPattern(body), span)
-                        : new TagTerm(colonTag, span, name);
+                    return new TagTerm(colonTag, span, name);
                 }
 
                 throw QueryErrors.UnknownMetatag(name, span);
