@@ -276,6 +276,17 @@ public sealed class TestLibrary : IAsyncDisposable
         return Assert.Single(report.Media);
     }
 
+    /// <summary>Writes a source file with <paramref name="write"/> (e.g. a real image through libvips) and imports it.</summary>
+    public async Task<string> ImportFileAsync(string name, Action<string> write)
+    {
+        var path = Path.Combine(Sources, Guid.NewGuid().ToString("N")[..8], name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        write(path);
+        var report = await Media.ImportAsync([path], new ImportOptions([], null, false), null, Ct);
+        Assert.Empty(report.Failed);
+        return Assert.Single(report.Media);
+    }
+
     public string SidecarPath(string id, bool trash = false) => Layout.SidecarPath(id, trash);
 
     public string OriginalPath(string id, string ext = "png", bool trash = false) => Layout.OriginalPath(id, ext, trash);

@@ -9,19 +9,15 @@ namespace Trove.Search.Engine;
 internal sealed class CaptionIndex
 {
     private const int Separator = -1;
-    private readonly Dictionary<string, int> _words = new(StringComparer.Ordinal);
-    private readonly List<string> _names = [];
-    private readonly List<Postings> _postings = [];
+    private readonly TermTable _words = new(StringComparer.Ordinal);
     private int[][] _tokens = [];
     private (string Word, int Ordinal)[]? _sorted;
 
-    public int WordCount => _names.Count;
+    public int WordCount => _words.Count;
 
-    public Postings? Find(string word) => _words.TryGetValue(word, out var o) ? _postings[o] : null;
+    public int Ordinal(string word) => _words.Find(word);
 
-    public int Ordinal(string word) => _words.TryGetValue(word, out var o) ? o : -1;
-
-    public Postings Postings(int ordinal) => _postings[ordinal];
+    public Postings Postings(int ordinal) => _words.Postings(ordinal);
 
     public void Reserve(int capacity)
     {
@@ -53,14 +49,10 @@ internal sealed class CaptionIndex
         var seq = tokens.ToArray();
         foreach (var o in seq.Where(o => o != Separator).Distinct())
         {
-            _postings[o].Add(doc, universe);
+            _words.Postings(o).Add(doc, universe);
         }
 
-        if (doc >= _tokens.Length)
-        {
-            Array.Resize(ref _tokens, Math.Max(doc + 1, _tokens.Length * 2));
-        }
-
+        DocSlots.Ensure(ref _tokens, doc);
         _tokens[doc] = seq;
     }
 
@@ -73,7 +65,7 @@ internal sealed class CaptionIndex
 
         foreach (var o in seq.Where(o => o != Separator).Distinct())
         {
-            _postings[o].Remove(doc, universe);
+            _words.Postings(o).Remove(doc, universe);
         }
 
         _tokens[doc] = null!;
@@ -82,7 +74,7 @@ internal sealed class CaptionIndex
     /// <summary>Ordinals of indexed words starting with <paramref name="prefix"/> that some document has.</summary>
     public List<int> WithPrefix(string prefix, int limit, out bool truncated)
     {
-        _sorted ??= [.. _words.Select(kv => (kv.Key, kv.Value)).OrderBy(p => p.Key, StringComparer.Ordinal)];
+        _sorted ??= [.. _words.All.OrderBy(p => p.Name, StringComparer.Ordinal)];
         var sorted = _sorted;
         var lo = 0;
         var hi = sorted.Length;
@@ -103,7 +95,7 @@ internal sealed class CaptionIndex
         truncated = false;
         for (var i = lo; i < sorted.Length && sorted[i].Word.StartsWith(prefix, StringComparison.Ordinal); i++)
         {
-            if (_postings[sorted[i].Ordinal].Count == 0)
+            if (_words.Postings(sorted[i].Ordinal).Count == 0)
             {
                 continue;
             }
@@ -153,38 +145,13 @@ internal sealed class CaptionIndex
         return false;
     }
 
-    public long Bytes
-    {
-        get
-        {
-            long bytes = _tokens.Length * 8L;
-            foreach (var t in _tokens)
-            {
-                bytes += t is null ? 0 : 24 + (t.Length * 4L);
-            }
-
-            foreach (var p in _postings)
-            {
-                bytes += p.Bytes;
-            }
-
-            foreach (var name in _names)
-            {
-                bytes += 24 + (name.Length * 2L) + 32;
-            }
-
-            return bytes;
-        }
-    }
+    public long Bytes => DocSlots.Bytes(_tokens) + _words.Bytes;
 
     private int GetOrAdd(string word)
     {
-        if (!_words.TryGetValue(word, out var o))
+        var o = _words.GetOrAdd(word, out var added);
+        if (added)
         {
-            o = _names.Count;
-            _words[word] = o;
-            _names.Add(word);
-            _postings.Add(new Postings());
             _sorted = null;
         }
 

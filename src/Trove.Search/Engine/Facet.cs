@@ -1,17 +1,13 @@
 namespace Trove.Search.Engine;
 
-/// <summary>
-/// A named dimension of documents (tags, types, uploaders, collections…): each distinct value gets an ordinal and a
-/// <see cref="Postings"/>; each document remembers its ordinals so that replacing or removing it is exact.
-/// </summary>
-internal sealed class Facet(StringComparer comparer)
+/// <summary>Distinct terms (tag names, caption words…), each with an ordinal and the <see cref="Postings"/> of its documents.</summary>
+internal sealed class TermTable(StringComparer comparer)
 {
     private readonly Dictionary<string, int> _ordinals = new(comparer);
     private readonly List<string> _names = [];
     private readonly List<Postings> _postings = [];
-    private int[][] _docs = [];
 
-    public int ValueCount => _names.Count;
+    public int Count => _names.Count;
 
     public string Name(int ordinal) => _names[ordinal];
 
@@ -19,15 +15,12 @@ internal sealed class Facet(StringComparer comparer)
 
     public int Find(string name) => _ordinals.TryGetValue(name, out var o) ? o : -1;
 
-    public Postings? Find(string name, out int ordinal)
-    {
-        ordinal = Find(name);
-        return ordinal >= 0 ? _postings[ordinal] : null;
-    }
+    public int GetOrAdd(string name) => GetOrAdd(name, out _);
 
-    public int GetOrAdd(string name)
+    public int GetOrAdd(string name, out bool added)
     {
-        if (!_ordinals.TryGetValue(name, out var o))
+        added = !_ordinals.TryGetValue(name, out var o);
+        if (added)
         {
             o = _names.Count;
             _ordinals[name] = o;
@@ -36,6 +29,74 @@ internal sealed class Facet(StringComparer comparer)
         }
 
         return o;
+    }
+
+    public IEnumerable<(string Name, int Ordinal)> All => _ordinals.Select(kv => (kv.Key, kv.Value));
+
+    public long Bytes
+    {
+        get
+        {
+            long bytes = 0;
+            foreach (var p in _postings)
+            {
+                bytes += p.Bytes;
+            }
+
+            foreach (var name in _names)
+            {
+                bytes += 24 + (name.Length * 2L) + 32;
+            }
+
+            return bytes;
+        }
+    }
+}
+
+/// <summary>Per-document arrays of ordinals (a jagged array that grows with the documents).</summary>
+internal static class DocSlots
+{
+    public static long Bytes(int[]?[] slots)
+    {
+        long bytes = slots.Length * 8L;
+        foreach (var d in slots)
+        {
+            bytes += d is null ? 0 : 24 + (d.Length * 4L);
+        }
+
+        return bytes;
+    }
+
+    public static void Ensure(ref int[][] slots, int doc)
+    {
+        if (doc >= slots.Length)
+        {
+            Array.Resize(ref slots, Math.Max(doc + 1, slots.Length * 2));
+        }
+    }
+}
+
+/// <summary>
+/// A named dimension of documents (tags, types, uploaders, collections…): each distinct value gets an ordinal and a
+/// <see cref="Postings"/>; each document remembers its ordinals so that replacing or removing it is exact.
+/// </summary>
+internal sealed class Facet(StringComparer comparer)
+{
+    private readonly TermTable _terms = new(comparer);
+    private int[][] _docs = [];
+
+    public int ValueCount => _terms.Count;
+
+    public string Name(int ordinal) => _terms.Name(ordinal);
+
+    public Postings Postings(int ordinal) => _terms.Postings(ordinal);
+
+    public int Find(string name) => _terms.Find(name);
+
+    public Postings? Find(string name, out int ordinal)
+    {
+        ordinal = _terms.Find(name);
+        return ordinal >= 0 ? _terms.Postings(ordinal) : null;
     }
 
     public ReadOnlySpan<int> Of(int doc) => doc < _docs.Length ? (_docs[doc] ?? []) : [];
@@ -53,11 +114,11 @@ internal sealed class Facet(StringComparer comparer)
         var n = 0;
         foreach (var v in values)
         {
-            var o = GetOrAdd(v);
+            var o = _terms.GetOrAdd(v);
             if (Array.IndexOf(ords, o, 0, n) < 0)
             {
                 ords[n++] = o;
-                _postings[o].Add(doc, universe);
+                _terms.Postings(o).Add(doc, universe);
             }
         }
 
@@ -66,7 +127,7 @@ internal sealed class Facet(StringComparer comparer)
             Array.Resize(ref ords, n);
         }
 
-        Ensure(doc);
+        DocSlots.Ensure(ref _docs, doc);
         _docs[doc] = ords;
     }
 
@@ -79,7 +140,7 @@ internal sealed class Facet(StringComparer comparer)
 
         foreach (var o in ords)
         {
-            _postings[o].Remove(doc, universe);
+            _terms.Postings(o).Remove(doc, universe);
         }
 
         _docs[doc] = null!;
@@ -89,9 +150,9 @@ internal sealed class Facet(StringComparer comparer)
     public List<int> Matching(string pattern)
     {
         var result = new List<int>();
-        for (var o = 0; o < _names.Count; o++)
+        for (var o = 0; o < _terms.Count; o++)
         {
-            if (_postings[o].Count > 0 && Glob.Matches(pattern, _names[o]))
+            if (_terms.Postings(o).Count > 0 && Glob.Matches(pattern, _terms.Name(o)))
             {
                 result.Add(o);
             }
@@ -100,37 +161,7 @@ internal sealed class Facet(StringComparer comparer)
         return result;
     }
 
-    public long Bytes
-    {
-        get
-        {
-            long bytes = _docs.Length * 8L;
-            foreach (var d in _docs)
-            {
-                bytes += d is null ? 0 : 24 + (d.Length * 4L);
-            }
-
-            foreach (var p in _postings)
-            {
-                bytes += p.Bytes;
-            }
-
-            foreach (var name in _names)
-            {
-                bytes += 24 + (name.Length * 2L) + 32;
-            }
-
-            return bytes;
-        }
-    }
-
-    private void Ensure(int doc)
-    {
-        if (doc >= _docs.Length)
-        {
-            Array.Resize(ref _docs, Math.Max(doc + 1, _docs.Length * 2));
-        }
-    }
+    public long Bytes => DocSlots.Bytes(_docs) + _terms.Bytes;
 
     internal void Reserve(int capacity)
     {

@@ -10,19 +10,9 @@ using TestImages = Trove.Testing.TestImages;
 /// <summary>Crops on real files through real libvips: bounds as displayed, names, replace/remove/list, rendering and its cache, rebuild.</summary>
 public sealed class CropTests
 {
-    private static async Task<string> ImportAsync(TestLibrary lib, string name, Action<string> write)
-    {
-        var path = Path.Combine(lib.Sources, Guid.NewGuid().ToString("N")[..8], name);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        write(path);
-        var report = await lib.Media.ImportAsync([path], new ImportOptions([], null, false), null, Ct);
-        Assert.Empty(report.Failed);
-        return Assert.Single(report.Media);
-    }
-
     /// <summary>A 400×300 PNG: red top-left, green top-right, blue bottom-left, white bottom-right.</summary>
     private static Task<string> QuadrantsAsync(TestLibrary lib) =>
-        ImportAsync(lib, "quadrants.png", p => TestImages.WritePng(p, TestImages.Quadrants(400, 300)));
+        lib.ImportFileAsync("quadrants.png", p => TestImages.WritePng(p, TestImages.Quadrants(400, 300)));
 
     /// <summary>The average colour of a rendered file, away from its edges (JPEG chroma bleeds a little at boundaries).</summary>
     private static (int R, int G, int B) AverageColour(string path)
@@ -56,7 +46,7 @@ public sealed class CropTests
         await using var lib = await CreateWithImagingAsync();
 
         // Stored 300×200 with EXIF orientation 6: people see it 200×300.
-        var id = await ImportAsync(lib, "rotated.jpg", p => TestImages.WriteJpeg(p, TestImages.Photo(1, 300, 200), 90, orientation: 6));
+        var id = await lib.ImportFileAsync("rotated.jpg", p => TestImages.WriteJpeg(p, TestImages.Photo(1, 300, 200), 90, orientation: 6));
         var crops = new CropService(lib.Library);
 
         var listing = await crops.AddAsync(id[..8], "full", new PixelRect(0, 0, 200, 300), replace: false, Ct);
@@ -91,7 +81,7 @@ public sealed class CropTests
         await using var lib = await CreateWithImagingAsync();
 
         // Quadrants stored 300×200, orientation 6 (turn 90° clockwise to display): the red top-left corner is shown top-right.
-        var id = await ImportAsync(lib, "rotated-quadrants.jpg", p => TestImages.WriteJpeg(p, TestImages.Quadrants(300, 200), 95, orientation: 6));
+        var id = await lib.ImportFileAsync("rotated-quadrants.jpg", p => TestImages.WriteJpeg(p, TestImages.Quadrants(300, 200), 95, orientation: 6));
         var crops = new CropService(lib.Library);
         await crops.AddAsync(id, "top_right", new PixelRect(100, 0, 100, 150), replace: false, Ct);
         await crops.AddAsync(id, "bottom_left", new PixelRect(0, 150, 100, 150), replace: false, Ct);

@@ -8,25 +8,15 @@ using TestImages = Trove.Testing.TestImages;
 /// <summary>Metatags that need real image facts (sizes, hashes, EXIF dates) on images decoded by libvips.</summary>
 public sealed class SearchMetatagTests
 {
-    private static async Task<string> ImportAsync(TestLibrary lib, string name, Action<string> write)
-    {
-        var path = Path.Combine(lib.Sources, Guid.NewGuid().ToString("N")[..8], name);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        write(path);
-        var report = await lib.Media.ImportAsync([path], new ImportOptions([], null, false), null, Ct);
-        Assert.Empty(report.Failed);
-        return Assert.Single(report.Media);
-    }
-
     [Fact]
     public async Task Size_ratio_type_and_similar_metatags_use_the_decoded_facts()
     {
         await using var lib = await CreateWithImagingAsync();
-        var wide = await ImportAsync(lib, "wide.jpg", p => TestImages.WriteJpeg(p, TestImages.Photo(1, 640, 360)));
-        var square = await ImportAsync(lib, "square.png", p => TestImages.WritePng(p, TestImages.Photo(2, 300, 300)));
-        var tall = await ImportAsync(lib, "tall.webp", p => TestImages.WriteWebp(p, TestImages.Photo(3, 200, 400)));
-        var wideCopy = await ImportAsync(lib, "wide-copy.png", p => TestImages.WritePng(p, TestImages.Photo(1, 640, 360)));
-        var rotated = await ImportAsync(lib, "rotated.jpg", p => TestImages.WriteJpeg(p, TestImages.Photo(4, 300, 100), orientation: 6));
+        var wide = await lib.ImportFileAsync("wide.jpg", p => TestImages.WriteJpeg(p, TestImages.Photo(1, 640, 360)));
+        var square = await lib.ImportFileAsync("square.png", p => TestImages.WritePng(p, TestImages.Photo(2, 300, 300)));
+        var tall = await lib.ImportFileAsync("tall.webp", p => TestImages.WriteWebp(p, TestImages.Photo(3, 200, 400)));
+        var wideCopy = await lib.ImportFileAsync("wide-copy.png", p => TestImages.WritePng(p, TestImages.Photo(1, 640, 360)));
+        var rotated = await lib.ImportFileAsync("rotated.jpg", p => TestImages.WriteJpeg(p, TestImages.Photo(4, 300, 100), orientation: 6));
 
         async Task<List<string>> Ids(string q) => [.. (await lib.Search.SearchAsync(q, 100, 0, Ct)).Ids.Order(StringComparer.Ordinal)];
         List<string> Set(params string[] ids) => [.. ids.Order(StringComparer.Ordinal)];
