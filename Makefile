@@ -6,7 +6,7 @@ export DOTNET_NOLOGO := 1
 TROVE_LIBRARY ?= $(HOME)/.local/share/trove/library
 URLS ?= http://127.0.0.1:5080
 
-.PHONY: run test build restore deps bench-index bench-import bench-dupes clean
+.PHONY: run test build restore deps bench-index bench-import bench-dupes bench-search clean
 
 # Debian packages installed when missing (needs root or sudo; apt-get update runs only when something is missing).
 APT_PACKAGES := libvips42
@@ -53,6 +53,10 @@ bench-import: deps
 ## bench-dupes: near-duplicate index on 1M synthetic hashes vs brute force.
 bench-dupes: deps
 	$(DOTNET) run -c Release --project bench/Trove.Bench -- dupes $(BENCH_ARGS)
+
+## bench-search: search engine vs an SQLite FTS5 baseline on 1M synthetic media (generated into .data/bench-search once, then reused).
+bench-search: deps
+	$(DOTNET) run -c Release --project bench/Trove.Bench -- search $(BENCH_ARGS)
 
 clean:
 	rm -rf artifacts */*/bin */*/obj

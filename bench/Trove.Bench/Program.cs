@@ -6,6 +6,7 @@ return mode switch
     "index" => await IndexBench.RunAsync(args.Skip(1).ToArray()),
     "dupes" => DupesBench.Run(args.Skip(1).ToArray()),
     "import" => ImportBench.Run(args.Skip(1).ToArray()),
+    "search" => await SearchBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -14,5 +15,6 @@ static int Usage()
     Console.Error.WriteLine("usage: Trove.Bench index [--count N] [--durable-count N] [--dir DIR]");
     Console.Error.WriteLine("       Trove.Bench dupes [--count N] [--subset N] [--queries N]");
     Console.Error.WriteLine("       Trove.Bench import [--count N] [--parallel P] [--set DIR]");
+    Console.Error.WriteLine("       Trove.Bench search [--count N] [--tags N] [--per-media N] [--queries N] [--batch N] [--dir DIR] [--profile] [--show N]");
     return 2;
 }

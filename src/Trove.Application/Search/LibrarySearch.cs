@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Trove.Application.Ports;
 using Trove.Search.Engine;
@@ -18,7 +19,7 @@ public sealed class LibrarySearch : IDisposable
     private long _seq;
     private long _catalogSeq = -1;
 
-    internal LibrarySearch(ILogger logger)
+    public LibrarySearch(ILogger logger)
     {
         _logger = logger;
     }
@@ -77,11 +78,56 @@ public sealed class LibrarySearch : IDisposable
         _epoch = null;
         Engine.Clear();
         Engine.Reserve((int)Math.Min(int.MaxValue, state.MaxKey + 1));
+        // Reading rows and indexing them take about as long each: one thread reads while this one indexes.
+        // Documents travel in batches so the two threads rarely wait on each other.
+        const int batch = 1024;
+        var channel = Channel.CreateBounded<List<SearchDocument>>(new BoundedChannelOptions(8) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var token = stop.Token;
+        var reader = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    var chunk = new List<SearchDocument>(batch);
+                    await foreach (var doc in index.ReadSearchDocumentsAsync(0, token).ConfigureAwait(false))
+                    {
+                        chunk.Add(doc);
+                        if (chunk.Count == batch)
+                        {
+                            await channel.Writer.WriteAsync(chunk, token).ConfigureAwait(false);
+                            chunk = new List<SearchDocument>(batch);
+                        }
+                    }
+
+                    await channel.Writer.WriteAsync(chunk, token).ConfigureAwait(false);
+
+                    channel.Writer.Complete();
+                }
+                catch (Exception ex)
+                {
+                    channel.Writer.Complete(ex);
+                }
+            },
+            token);
         var n = 0;
-        await foreach (var doc in index.ReadSearchDocumentsAsync(0, ct).ConfigureAwait(false))
+        try
         {
-            Engine.Upsert(doc);
-            n++;
+            await foreach (var chunk in channel.Reader.ReadAllAsync(token).ConfigureAwait(false))
+            {
+                foreach (var doc in chunk)
+                {
+                    Engine.Upsert(doc);
+                }
+
+                n += chunk.Count;
+            }
+        }
+        finally
+        {
+            // On failure, stop the reader before leaving (it holds the index's connection).
+            await stop.CancelAsync().ConfigureAwait(false);
+            await reader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
 
         // Writes that landed while loading are picked up by the next catch-up (the load may have seen some of them too).

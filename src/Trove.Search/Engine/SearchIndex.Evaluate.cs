@@ -120,6 +120,11 @@ public sealed partial class SearchIndex
         {
             Copy(_live, dst);
         }
+        else if (first is PhrasePlan leadPhrase)
+        {
+            PhraseCandidates(leadPhrase, dst, ct);
+            children.RemoveAt(0);
+        }
         else
         {
             Eval(first, dst, ct);
@@ -127,6 +132,12 @@ public sealed partial class SearchIndex
         }
 
         using var tmp = new Scratch(Words);
+        var phrases = new List<PhrasePlan>();
+        if (first is PhrasePlan firstPhrase)
+        {
+            phrases.Add(firstPhrase);
+        }
+
         foreach (var child in children)
         {
             ct.ThrowIfCancellationRequested();
@@ -134,6 +145,21 @@ public sealed partial class SearchIndex
             {
                 case PostingsPlan { Lists.Count: 1 } single:
                     single.Lists[0].AndInto(dst, tmp.Span);
+                    break;
+                case PhrasePlan phrase:
+                    // Narrow by the words now; confirm word order last, on what the other terms leave.
+                    foreach (var l in phrase.Required)
+                    {
+                        l.AndInto(dst, tmp.Span);
+                    }
+
+                    if (phrase.Last is { } last)
+                    {
+                        Eval(last, tmp.Span, ct);
+                        Bits.And(dst, tmp.Span);
+                    }
+
+                    phrases.Add(phrase);
                     break;
                 case NotPlan n:
                     AndNotChild(n.Child, dst, ct);
@@ -143,6 +169,11 @@ public sealed partial class SearchIndex
                     Bits.And(dst, tmp.Span);
                     break;
             }
+        }
+
+        foreach (var phrase in phrases)
+        {
+            KeepPhraseMatches(phrase, dst, ct);
         }
     }
 
@@ -224,6 +255,13 @@ public sealed partial class SearchIndex
 
     private void EvalPhrase(PhrasePlan ph, Span<ulong> dst, CancellationToken ct)
     {
+        PhraseCandidates(ph, dst, ct);
+        KeepPhraseMatches(ph, dst, ct);
+    }
+
+    /// <summary>Documents that have all the phrase's words (in any order).</summary>
+    private void PhraseCandidates(PhrasePlan ph, Span<ulong> dst, CancellationToken ct)
+    {
         var lists = ph.Required.OrderBy(r => r.Count).ToList();
         if (lists.Count > 0)
         {
@@ -245,8 +283,11 @@ public sealed partial class SearchIndex
         {
             Eval(ph.Last!, dst, ct);
         }
+    }
 
-        // Confirm the words are in a row.
+    /// <summary>Clears the documents whose captions do not have the phrase's words in a row.</summary>
+    private void KeepPhraseMatches(PhrasePlan ph, Span<ulong> dst, CancellationToken ct)
+    {
         for (var w = 0; w < dst.Length; w++)
         {
             var word = dst[w];
