@@ -13,9 +13,9 @@ internal static class DupesBench
 {
     public static int Run(string[] args)
     {
-        var count = IntArg(args, "--count", 1_000_000);
-        var subsetCount = Math.Min(count, IntArg(args, "--subset", 50_000));
-        var queryCount = IntArg(args, "--queries", 1_000);
+        var count = BenchArgs.Int(args, "--count", 1_000_000);
+        var subsetCount = Math.Min(count, BenchArgs.Int(args, "--subset", 50_000));
+        var queryCount = BenchArgs.Int(args, "--queries", 1_000);
         var criteria = NearDuplicateCriteria.Default;
 
         Console.WriteLine($"bench-dupes: {count:N0} synthetic (pHash, dHash) pairs, random plus ~1% in planted clusters of 2-5 members (0-6 flipped bits in each hash)");
@@ -160,10 +160,4 @@ internal static class DupesBench
     private static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 
     private static string YesNo(bool value) => value ? "yes" : "no";
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 }

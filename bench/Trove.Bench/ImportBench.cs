@@ -14,11 +14,11 @@ internal static class ImportBench
 {
     public static int Run(string[] args)
     {
-        var count = IntArg(args, "--count", 200);
-        var parallel = IntArg(args, "--parallel", Environment.ProcessorCount);
-        var troveParallel = IntArg(args, "--trove-parallel", 0);
-        var repo = FindRepo();
-        var setDir = StringArg(args, "--set") ?? Path.Combine(repo, ".data", "bench-import", $"set-{count}");
+        var count = BenchArgs.Int(args, "--count", 200);
+        var parallel = BenchArgs.Int(args, "--parallel", Environment.ProcessorCount);
+        var troveParallel = BenchArgs.Int(args, "--trove-parallel", 0);
+        var repo = BenchArgs.RepoRoot();
+        var setDir = BenchArgs.String(args, "--set") ?? Path.Combine(repo, ".data", "bench-import", $"set-{count}");
         var work = Path.Combine(Path.GetTempPath(), "trove-bench-import-" + Environment.ProcessId);
         Directory.CreateDirectory(work);
         try
@@ -235,28 +235,5 @@ internal static class ImportBench
         {
             return 0;
         }
-    }
-
-    private static string FindRepo()
-    {
-        var dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Trove.slnx")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-
-        return dir ?? throw new InvalidOperationException("Run the benchmark from the Trove repository (Trove.slnx not found).");
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string? StringArg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

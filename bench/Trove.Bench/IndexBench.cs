@@ -17,9 +17,9 @@ internal static class IndexBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var count = IntArg(args, "--count", 100_000);
-        var durableCount = IntArg(args, "--durable-count", 2_000);
-        var root = StringArg(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "trove-bench-" + Environment.ProcessId);
+        var count = BenchArgs.Int(args, "--count", 100_000);
+        var durableCount = BenchArgs.Int(args, "--durable-count", 2_000);
+        var root = BenchArgs.String(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "trove-bench-" + Environment.ProcessId);
         Directory.CreateDirectory(root);
         try
         {
@@ -191,17 +191,5 @@ internal static class IndexBench
         var clock = Stopwatch.StartNew();
         await action();
         return clock.Elapsed.TotalSeconds;
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string? StringArg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }

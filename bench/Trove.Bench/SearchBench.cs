@@ -22,15 +22,15 @@ internal static partial class SearchBench
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var count = IntArg(args, "--count", 1_000_000);
-        var tagCount = IntArg(args, "--tags", 50_000);
-        var perMedia = IntArg(args, "--per-media", 30);
-        var perCategory = IntArg(args, "--queries", 200);
-        var batch = IntArg(args, "--batch", 20_000);
+        var count = BenchArgs.Int(args, "--count", 1_000_000);
+        var tagCount = BenchArgs.Int(args, "--tags", 50_000);
+        var perMedia = BenchArgs.Int(args, "--per-media", 30);
+        var perCategory = BenchArgs.Int(args, "--queries", 200);
+        var batch = BenchArgs.Int(args, "--batch", 20_000);
         var profile = args.Contains("--profile");
-        var show = IntArg(args, "--show", 2);
-        var rounds = Math.Max(1, IntArg(args, "--rounds", 3));
-        var dir = Path.GetFullPath(StringArg(args, "--dir") ?? Path.Combine(RepoRoot(), ".data", "bench-search"));
+        var show = BenchArgs.Int(args, "--show", 2);
+        var rounds = Math.Max(1, BenchArgs.Int(args, "--rounds", 3));
+        var dir = Path.GetFullPath(BenchArgs.String(args, "--dir") ?? Path.Combine(BenchArgs.RepoRoot(), ".data", "bench-search"));
         Directory.CreateDirectory(dir);
 
         Console.WriteLine($"bench-search: {count:N0} synthetic media, ~{perMedia} tags each (Zipf s=1 over {tagCount:N0} tags), captions of 5-12 words (Zipf over {SearchData.CaptionVocabulary:N0} words), 3 % in the trash");
@@ -580,33 +580,4 @@ internal static partial class SearchBench
 
     [LibraryImport("libc", EntryPoint = "posix_fadvise")]
     private static partial int PosixFadvise(int fd, long offset, long length, int advice);
-
-    /// <summary>The repository root (where Trove.slnx is), for the default data folder; the current folder otherwise.</summary>
-    private static string RepoRoot()
-    {
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Trove.slnx")))
-                {
-                    return dir.FullName;
-                }
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
-
-    private static string? StringArg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 }

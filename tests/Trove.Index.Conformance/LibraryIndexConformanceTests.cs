@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Trove.Application.Ports;
+using Trove.Application.Search;
 using Trove.Domain;
 using Trove.Library;
 using Trove.Search.Engine;
@@ -42,6 +43,8 @@ public abstract partial class LibraryIndexConformanceTests : IAsyncLifetime
     /// <summary>Releases engine resources after the index has been disposed (before the directory is deleted).</summary>
     protected virtual Task CleanupAsync(string directory) => Task.CompletedTask;
 
+    private readonly List<LibrarySearch> _searches = [];
+
     public async Task InitializeAsync()
     {
         _directory = Path.Combine(Path.GetTempPath(), "trove-index-tests-" + Guid.NewGuid().ToString("N"));
@@ -51,6 +54,11 @@ public abstract partial class LibraryIndexConformanceTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        foreach (var search in _searches)
+        {
+            search.Dispose();
+        }
+
         if (_index is not null)
         {
             await _index.DisposeAsync();
@@ -139,26 +147,9 @@ public abstract partial class LibraryIndexConformanceTests : IAsyncLifetime
     /// </summary>
     protected async Task<SearchIndex> LoadSearchIndexAsync(ILibraryIndex? index = null)
     {
-        index ??= Index;
-        var state = await index.GetChangeStateAsync(Ct);
-        var engine = new SearchIndex();
-        try
-        {
-            engine.Reserve((int)Math.Min(int.MaxValue, state.MaxKey + 1));
-            await foreach (var doc in index.ReadSearchDocumentsAsync(0, Ct))
-            {
-                engine.Upsert(doc);
-            }
-
-            engine.SetAliases(await index.ListAliasesAsync(Ct));
-            engine.SetCollections((await index.ListCollectionsAsync(Ct)).Select(c => (c.Id, c.Name)));
-            return engine;
-        }
-        catch
-        {
-            engine.Dispose();
-            throw;
-        }
+        var search = new LibrarySearch(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        _searches.Add(search);
+        return await search.ReadyAsync(index ?? Index, Ct);
     }
 
     /// <summary>Runs <paramref name="query"/> (query language text) on a search engine freshly loaded from the index.</summary>

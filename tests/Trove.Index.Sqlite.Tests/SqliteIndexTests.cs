@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Trove.Application.Ports;
+using Trove.Application.Search;
 using Trove.Domain;
 using Trove.Library;
 using Trove.Search.Engine;
@@ -340,16 +341,8 @@ public sealed class SqliteIndexTests : IDisposable
     /// <summary>Runs a query on a search engine freshly loaded from <paramref name="index"/>.</summary>
     private static async Task<IReadOnlyList<string>> SearchAsync(ILibraryIndex index, string query)
     {
-        var state = await index.GetChangeStateAsync(Ct);
-        using var engine = new SearchIndex();
-        engine.Reserve((int)(state.MaxKey + 1));
-        await foreach (var doc in index.ReadSearchDocumentsAsync(0, Ct))
-        {
-            engine.Upsert(doc);
-        }
-
-        engine.SetAliases(await index.ListAliasesAsync(Ct));
-        engine.SetCollections((await index.ListCollectionsAsync(Ct)).Select(c => (c.Id, c.Name)));
+        using var search = new LibrarySearch(Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var engine = await search.ReadyAsync(index, Ct);
         return engine.Search(query, new SearchRequest(1000), Ct).Ids;
     }
 
