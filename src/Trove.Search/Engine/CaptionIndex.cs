@@ -13,8 +13,6 @@ internal sealed class CaptionIndex
     private int[][] _tokens = [];
     private (string Word, int Ordinal)[]? _sorted;
 
-    public int WordCount => _words.Count;
-
     public int Ordinal(string word) => _words.Find(word);
 
     public Postings Postings(int ordinal) => _words.Postings(ordinal);

@@ -99,8 +99,6 @@ internal sealed class Facet(StringComparer comparer)
         return ordinal >= 0 ? _terms.Postings(ordinal) : null;
     }
 
-    public ReadOnlySpan<int> Of(int doc) => doc < _docs.Length ? (_docs[doc] ?? []) : [];
-
     /// <summary>Replaces the values of a document.</summary>
     public void Set(int doc, IReadOnlyList<string> values, int universe)
     {

@@ -357,7 +357,8 @@ public sealed partial class SearchIndex
             List<(SortField, bool)>? drop = null;
             foreach (var (key, view) in _views)
             {
-                if (!view.MarkStale(d) || view.StaleCount > Math.Max(4096, _count / 16))
+                view.MarkStale(d);
+                if (view.StaleCount > Math.Max(4096, _count / 16))
                 {
                     (drop ??= []).Add(key);
                 }
@@ -385,8 +386,8 @@ public sealed partial class SearchIndex
 
         public long Bytes => (Perm.Length * 12L) + (Stale.Length * 8L);
 
-        /// <summary>Marks a document as changed; false when the view cannot track it (then drop the view).</summary>
-        public bool MarkStale(int d)
+        /// <summary>Marks a document as changed since the view was built.</summary>
+        public void MarkStale(int d)
         {
             var w = d >> 6;
             if (w >= Stale.Length)
@@ -401,8 +402,6 @@ public sealed partial class SearchIndex
                 Bits.Set(Stale, d);
                 StaleCount++;
             }
-
-            return true;
         }
     }
 }

@@ -29,7 +29,7 @@ public static class Metatags
     public static bool IsMetatag(string name) => Names.Contains(name, StringComparer.Ordinal);
 
     /// <summary>Reads one <c>name:value</c> term (name lowercase, value unquoted) into its node.</summary>
-    internal static QueryNode Parse(string name, string value, bool quoted, string text, SourceSpan span)
+    internal static QueryNode Parse(string name, string value, string text, SourceSpan span)
     {
         if (value.Length == 0 && name != "order")
         {
@@ -52,7 +52,7 @@ public static class Metatags
             "collection" => new ChoiceTerm(ChoiceField.Collection, [value.Trim()], span),
             "has" => Has(value, text, span),
             "suggested" => Suggested(value, text, span),
-            "caption" => Caption(value, quoted, text, span),
+            "caption" => Caption(value, text, span),
             "similar" => Similar(value, text, span),
             "id" => IdPrefix(value, text, span),
             "order" => new OrderTerm(Order(value, text, span), span),
@@ -142,7 +142,7 @@ public static class Metatags
             : throw QueryErrors.Term(text, span, error.TrimEnd('.'));
     }
 
-    private static CaptionTerm Caption(string value, bool quoted, string text, SourceSpan span)
+    private static CaptionTerm Caption(string value, string text, SourceSpan span)
     {
         var prefix = value.EndsWith('*');
         var words = CaptionTokenizer.Words(prefix ? value[..^1] : value);
@@ -156,7 +156,6 @@ public static class Metatags
             throw QueryErrors.Term(text, span, "caption: allows '*' only at the end, for a prefix (caption:sun*)");
         }
 
-        _ = quoted;
         return new CaptionTerm(words, prefix, span);
     }
 

@@ -17,8 +17,8 @@ public static class QueryErrors
 
     public static TroveUsageException UnknownMetatag(string name, SourceSpan span)
     {
-        var guess = Metatags.Names.MinBy(m => EditDistance.Of(m, name))!;
-        var hint = EditDistance.Of(guess, name) <= 2 ? $" — did you mean '{guess}'?" : string.Empty;
+        var guess = EditDistance.Closest(name, Metatags.Names);
+        var hint = guess is null ? string.Empty : $" — did you mean '{guess}'?";
         return new TroveUsageException(Invalid, $"Unknown metatag '{name}' at column {span.Column}{hint}", Hint);
     }
 

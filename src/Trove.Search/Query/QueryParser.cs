@@ -392,7 +392,7 @@ public static class QueryParser
                 var (value, quoted) = Unquote(body[(colon + 1)..], span);
                 if (Metatags.IsMetatag(name))
                 {
-                    return Metatags.Parse(name, value, quoted, text, span);
+                    return Metatags.Parse(name, value, text, span);
                 }
 
                 if (!quoted && body.Contains('*', StringComparison.Ordinal))
