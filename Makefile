@@ -10,6 +10,13 @@ URLS ?= http://127.0.0.1:5080
 
 # Debian packages installed when missing (needs root or sudo; apt-get update runs only when something is missing).
 APT_PACKAGES := libvips42
+# Packages the UI tests and the API benchmark need.
+TEST_APT_PACKAGES := chromium
+BENCH_API_APT_PACKAGES := wrk
+# The web UI's one JavaScript library, fetched from the npm registry (checked against its published SHA-1) — no Node needed.
+HTMX_VERSION := 2.0.4
+HTMX_SHA1 := 74fce66b177eb59c6d251ecf1052a2478743bec9
+HTMX := .deps/npm/node_modules/htmx.org/dist/htmx.min.js
 BENCH_APT_PACKAGES := libvips-tools
 
 define apt_install
@@ -26,6 +33,16 @@ endef
 deps:
 	@command -v $(DOTNET) >/dev/null || { echo "The .NET SDK (10.0) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
 	$(call apt_install,$(APT_PACKAGES))
+	@$(MAKE) --no-print-directory $(HTMX)
+
+$(HTMX):
+	@echo "Fetching htmx $(HTMX_VERSION) from the npm registry"
+	@mkdir -p .deps/npm/node_modules/htmx.org .deps/tmp
+	@curl -fsSL "https://registry.npmjs.org/htmx.org/-/htmx.org-$(HTMX_VERSION).tgz" -o .deps/tmp/htmx.tgz \
+		|| { echo "Could not download htmx from registry.npmjs.org; the web UI needs it (the API works without)." >&2; exit 1; }
+	@echo "$(HTMX_SHA1)  .deps/tmp/htmx.tgz" | sha1sum -c --quiet - || { echo "htmx download failed its checksum" >&2; exit 1; }
+	@tar -xzf .deps/tmp/htmx.tgz -C .deps/npm/node_modules/htmx.org --strip-components=1
+	@rm -f .deps/tmp/htmx.tgz
 
 restore: deps
 	$(DOTNET) restore Trove.slnx
@@ -37,8 +54,9 @@ build: restore
 run: deps
 	@./trove serve --init --library "$(TROVE_LIBRARY)" --urls "$(URLS)"
 
-## test: every test suite. Prints one summary line per test project.
+## test: every test suite (UI tests drive Debian's chromium). Prints one summary line per test project.
 test: build
+	$(call apt_install,$(TEST_APT_PACKAGES))
 	$(DOTNET) test Trove.slnx -c Release --no-build -nologo --logger "console;verbosity=minimal"
 
 ## bench-index: sidecar+index write throughput and rebuild speed on 100k synthetic media.

@@ -19,7 +19,7 @@ public static class ReconcileService
             return new ReconcileReport(0, 0, false, 0, []);
         }
 
-        LibraryWriteLock writeLock;
+        IDisposable writeLock;
         if (waitForLock)
         {
             writeLock = await library.AcquireLockAsync(ct).ConfigureAwait(false);

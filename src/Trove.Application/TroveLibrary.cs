@@ -53,7 +53,8 @@ public sealed class TroveLibrary : IAsyncDisposable
 
     public TimeProvider Time => Environment.Time;
 
-    public string Actor => Environment.Actor;
+    /// <summary>Who is acting: the account a host is serving right now (<see cref="ActAs"/>), else the host's own actor.</summary>
+    public string Actor => _currentActor.Value ?? Environment.Actor;
 
     public IImageEngine Imaging => Environment.Imaging;
 
@@ -61,6 +62,12 @@ public sealed class TroveLibrary : IAsyncDisposable
     public Search.LibrarySearch Search { get; }
 
     internal ILogger Logger { get; }
+
+    // Per async flow: a server serves many people at once through one open library.
+    private readonly AsyncLocal<string?> _currentActor = new();
+
+    // Writers of this process queue here before taking the cross-process file lock, instead of polling it.
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
 
     public DateTimeOffset Now => Time.GetUtcNow();
 
@@ -120,16 +127,54 @@ public sealed class TroveLibrary : IAsyncDisposable
         return new WriteSession(this, writeLock);
     }
 
-    internal async Task<LibraryWriteLock> AcquireLockAsync(CancellationToken ct)
+    /// <summary>
+    /// Makes <see cref="Actor"/> return <paramref name="name"/> in this async flow (and the flows it starts) until the
+    /// result is disposed: uploads, tags and audit entries made by a request are attributed to its account.
+    /// </summary>
+    public IDisposable ActAs(string name)
     {
+        var previous = _currentActor.Value;
+        _currentActor.Value = name;
+        return new ActorScope(_currentActor, previous);
+    }
+
+    internal async Task<WriteLockLease> AcquireLockAsync(CancellationToken ct)
+    {
+        await _writeGate.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            return await LibraryWriteLock.AcquireAsync(Layout, Options.LockTimeout, Time, ct).ConfigureAwait(false);
+            return new WriteLockLease(await LibraryWriteLock.AcquireAsync(Layout, Options.LockTimeout, Time, ct).ConfigureAwait(false), _writeGate);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && ex is not FileNotFoundException)
         {
+            _writeGate.Release();
             throw ReadOnly(Layout, ex);
         }
+        catch
+        {
+            _writeGate.Release();
+            throw;
+        }
+    }
+
+    /// <summary>The file lock plus this process's place in the writers' queue; disposing releases both.</summary>
+    internal sealed class WriteLockLease(LibraryWriteLock fileLock, SemaphoreSlim gate) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                fileLock.Dispose();
+                gate.Release();
+            }
+        }
+    }
+
+    private sealed class ActorScope(AsyncLocal<string?> current, string? previous) : IDisposable
+    {
+        public void Dispose() => current.Value = previous;
     }
 
     /// <summary>Resolves a full id or unique prefix (≥ 6 hex characters) to a media id.</summary>
@@ -153,6 +198,7 @@ public sealed class TroveLibrary : IAsyncDisposable
         await State.DisposeAsync().ConfigureAwait(false);
         await Index.DisposeAsync().ConfigureAwait(false);
         Search.Dispose();
+        _writeGate.Dispose();
     }
 
     internal static TroveException ReadOnly(LibraryLayout layout, Exception ex) => new(

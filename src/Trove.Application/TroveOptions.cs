@@ -24,6 +24,8 @@ public sealed class TroveOptions
 
     /// <summary>How imports run (parallelism, archive limits).</summary>
     public ImportSettings Import { get; set; } = new();
+
+    public Accounts.AccountSettings Accounts { get; set; } = new();
 }
 
 public sealed class ImagingSettings

@@ -13,14 +13,14 @@ namespace Trove.Application;
 /// </summary>
 public sealed class WriteSession : IAsyncDisposable
 {
-    private readonly LibraryWriteLock _lock;
+    private readonly IDisposable _lock;
     private readonly List<AuditEntry> _audit = [];
     private IIndexTransaction? _tx;
     private int _pending;
     private Vocabulary? _vocabulary;
     private bool _disposed;
 
-    internal WriteSession(TroveLibrary library, LibraryWriteLock writeLock)
+    internal WriteSession(TroveLibrary library, IDisposable writeLock)
     {
         Library = library;
         _lock = writeLock;

@@ -26,6 +26,14 @@ internal static class CliHost
         : Environment.GetEnvironmentVariable("TROVE_LIBRARY") is { Length: > 0 } env ? env
         : DefaultLibraryPath();
 
+    /// <summary>Server settings from TROVE_Server__* variables (e.g. TROVE_Server__AnonymousRead=true).</summary>
+    public static Trove.Server.ServerSettings ServerSettings()
+    {
+        var settings = new Trove.Server.ServerSettings();
+        new ConfigurationBuilder().AddEnvironmentVariables("TROVE_").Build().GetSection(Trove.Server.ServerSettings.SectionName).Bind(settings);
+        return settings;
+    }
+
     public static LibraryEnvironment CreateEnvironment(TextWriter stderr, bool verbose)
     {
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables("TROVE_").Build();

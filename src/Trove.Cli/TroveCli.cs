@@ -82,6 +82,7 @@ public static partial class TroveCli
         root.Subcommands.Add(app.Check());
         root.Subcommands.Add(app.Audit());
         root.Subcommands.Add(app.Serve());
+        root.Subcommands.Add(app.Users());
         return root;
     }
 
@@ -474,7 +475,13 @@ public static partial class TroveCli
                 }
 
                 await using var library = await ctx.Output.WithProgressAsync("open", progress => TroveLibrary.OpenAsync(ctx.LibraryPath, ctx.Environment, progress, ct)).ConfigureAwait(false);
-                await TroveServer.RunAsync(library, p.GetValue(urls), url => ctx.Output.Err.WriteLine($"Trove is serving {library.Layout.Root} on {url}"), ct).ConfigureAwait(false);
+                var settings = CliHost.ServerSettings();
+                if (p.GetValue(urls) is { Length: > 0 } given)
+                {
+                    settings.Urls = given;
+                }
+
+                await TroveServer.RunAsync(library, settings, line => ctx.Output.Err.WriteLine(line), ct).ConfigureAwait(false);
                 return 0;
             }));
             return cmd;

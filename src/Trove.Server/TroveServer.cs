@@ -1,100 +1,197 @@
-using System.Net;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Trove.Application;
+using Trove.Application.Accounts;
+using Trove.Application.Crops;
+using Trove.Application.Export;
+using Trove.Application.Jobs;
+using Trove.Application.Masks;
+using Trove.Application.Search;
+using Trove.Application.Similarity;
+using Trove.Application.Thumbnails;
+using Trove.Server.Api;
+using Trove.Server.Auth;
+using Trove.Server.Hosting;
 
 namespace Trove.Server;
 
 /// <summary>
-/// The HTTP face of Trove. For now: a status page and a health endpoint over a real, open library;
-/// the API and web UI arrive with the server issue. Binds to loopback unless told otherwise.
+/// The HTTP face of Trove: the JSON API under /api (docs/api.md, OpenAPI at /api/openapi/v1.json) and the web UI
+/// (Razor Pages), over one open library. Endpoints and pages only translate HTTP to the application services the CLI
+/// uses. Binds to loopback unless told otherwise.
 /// </summary>
 public static class TroveServer
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
+    public const string UploadRateLimit = "upload";
 
-    public static async Task RunAsync(TroveLibrary library, string? urls, Action<string> announce, CancellationToken ct)
+    /// <summary>Builds the app over an open library (not started). Tests use it with <c>http://127.0.0.1:0</c>.</summary>
+    public static WebApplication Build(TroveLibrary library, ServerSettings settings, ILoggerFactory? loggerFactory = null)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(TroveServer).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls(urls ?? DefaultUrl);
-        builder.Services.AddSingleton(library);
-        builder.Services.AddSingleton<TimeProvider>(library.Time);
+        builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(settings.LogLevel, true, out var level) ? level : LogLevel.Warning);
+        // Keys live in the library's state folder, which is as private as the library itself; no encryptor to configure.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        builder.WebHost.UseUrls(settings.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxUploadRequestBytes);
+
+        var services = builder.Services;
+        if (loggerFactory is not null)
+        {
+            services.AddSingleton(loggerFactory);
+        }
+
+        services.AddSingleton(settings);
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton(library);
+        services.AddSingleton(library.Time);
+        AddApplication(services, library);
+
+        services.AddDataProtection()
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(library.Layout.StateDir, "keys")))
+            .SetApplicationName("trove");
+        Authentication.Add(services, settings);
+        services.AddAuthorization(o => Policies.Add(o, settings));
+        services.AddAntiforgery(o =>
+        {
+            o.HeaderName = RequestGuards.CsrfHeader;
+            o.Cookie.Name = "trove_csrf";
+            o.Cookie.SecurePolicy = settings.SecureCookies ? Microsoft.AspNetCore.Http.CookieSecurePolicy.Always : Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
+        });
+        services.AddRateLimiter(o => AddRateLimits(o, settings));
+        services.Configure<FormOptions>(o =>
+        {
+            o.MultipartBodyLengthLimit = settings.MaxUploadRequestBytes;
+            o.ValueCountLimit = 1024;
+        });
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull);
+        services.AddOpenApi("v1", o => OpenApiSetup.Configure(o));
+        services.AddRazorPages(o =>
+        {
+            o.Conventions.AuthorizeFolder("/", Policies.Read);
+            o.Conventions.AllowAnonymousToPage("/Login");
+            o.Conventions.AllowAnonymousToPage("/Denied");
+            o.Conventions.AllowAnonymousToPage("/Error");
+        });
 
         var app = builder.Build();
-        var gate = new SemaphoreSlim(1, 1);
-
-        app.MapGet("/api/health", async (CancellationToken token) =>
+        app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            var stats = await LibraryStatusAsync(library, gate, token).ConfigureAwait(false);
-            return Results.Json(new HealthResponse("ok", library.Manifest.Id, stats.Media, stats.Trash, library.Index.Engine, ImagingText(library)));
+            ExceptionHandler = Problems.HandleAsync,
         });
-
-        app.MapGet("/", async (CancellationToken token) =>
+        app.UseStatusCodePages(async ctx =>
         {
-            var stats = await LibraryStatusAsync(library, gate, token).ConfigureAwait(false);
-            var html = $$"""
-                <!doctype html>
-                <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-                <title>Trove</title>
-                <style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;line-height:1.5;color:#222}
-                code{background:#f2f2f2;padding:.1rem .3rem;border-radius:3px} dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem}</style>
-                </head><body>
-                <h1>Trove</h1>
-                <p>The library is open and served. The web UI arrives in a coming release; until then use the <code>./trove</code> command line.</p>
-                <dl>
-                <dt>Library</dt><dd><code>{{WebUtility.HtmlEncode(library.Layout.Root)}}</code></dd>
-                <dt>Media</dt><dd>{{stats.Media}}</dd>
-                <dt>In trash</dt><dd>{{stats.Trash}}</dd>
-                <dt>Index</dt><dd>{{library.Index.Engine}}</dd>
-                <dt>Imaging</dt><dd>{{WebUtility.HtmlEncode(ImagingText(library))}}</dd>
-                </dl>
-                <p><a href="/api/health">/api/health</a></p>
-                </body></html>
-                """;
-            return Results.Content(html, "text/html; charset=utf-8");
+            var http = ctx.HttpContext;
+            if (Authentication.IsApi(http.Request) && http.Response.ContentLength is null && string.IsNullOrEmpty(http.Response.ContentType))
+            {
+                var status = http.Response.StatusCode;
+                await Problems.WriteAsync(http, status, status == 404 ? "not-found" : status == 405 ? "method-not-allowed" : "http-" + status, status == 404 ? $"There is no API endpoint at {http.Request.Path}." : $"The request was refused ({status}).", status == 404 ? "See /api/openapi/v1.json for the endpoints." : null).ConfigureAwait(false);
+            }
         });
-
-        await app.StartAsync(ct).ConfigureAwait(false);
-        foreach (var address in app.Urls)
+        app.Use(async (context, next) =>
         {
-            announce(address);
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "same-origin";
+            if (!Authentication.IsApi(context.Request))
+            {
+                headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'";
+            }
+
+            await next(context).ConfigureAwait(false);
+        });
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseApiAntiforgery();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+        app.UseActor();
+        app.UseAntiforgery();
+
+        app.MapStaticAssets();
+        app.MapOpenApi("/api/openapi/{documentName}.json").AllowAnonymous();
+        ApiEndpoints.Map(app);
+        app.MapRazorPages();
+
+        if (!StaticAssets.HasHtmx)
+        {
+            ServerLog.HtmxMissing(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Server"));
         }
 
-        try
+        return app;
+    }
+
+    /// <summary>Serves until <paramref name="ct"/> is cancelled. On first run, creates the admin account and announces how to sign in.</summary>
+    public static async Task RunAsync(TroveLibrary library, ServerSettings settings, Action<string> announce, CancellationToken ct)
+    {
+        var first = await new AccountService(library).EnsureFirstAdminAsync(ct).ConfigureAwait(false);
+        var app = Build(library, settings);
+        await using (app.ConfigureAwait(false))
         {
+            await app.Services.GetRequiredService<JobRunner>().RecoverAsync(ct).ConfigureAwait(false);
+            await app.StartAsync(ct).ConfigureAwait(false);
+            foreach (var address in app.Urls)
+            {
+                announce($"Trove is serving {library.Layout.Root} on {address}");
+            }
+
+            if (first is not null)
+            {
+                announce($"First run: sign in at {app.Urls.FirstOrDefault() ?? settings.Urls}/login as '{first.User.Name}' with password {first.Password}");
+                announce("  (shown only this once — change it on the Users page, or later with: trove users passwd admin)");
+            }
+
             await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
         }
-        finally
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-        }
     }
 
-    private static async Task<(long Media, long Trash)> LibraryStatusAsync(TroveLibrary library, SemaphoreSlim gate, CancellationToken ct)
+    private static void AddApplication(IServiceCollection services, TroveLibrary library)
     {
-        // One index connection per library: requests take turns until the server issue brings a pool.
-        await gate.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            await ReconcileService.ReconcileAsync(library, waitForLock: false, ct).ConfigureAwait(false);
-            return (await library.Index.CountMediaAsync(false, ct).ConfigureAwait(false), await library.Index.CountMediaAsync(true, ct).ConfigureAwait(false));
-        }
-        finally
-        {
-            gate.Release();
-        }
+        services.AddSingleton(new MediaService(library));
+        services.AddSingleton(new TagService(library));
+        services.AddSingleton(new CaptionService(library));
+        services.AddSingleton(new CollectionService(library));
+        services.AddSingleton(new CropService(library));
+        services.AddSingleton(new MaskService(library));
+        services.AddSingleton(new SearchService(library));
+        services.AddSingleton(new ThumbnailService(library));
+        services.AddSingleton(new NearDuplicateService(library));
+        services.AddSingleton(new ExportService(library));
+        services.AddSingleton(new AccountService(library));
+        services.AddSingleton(sp => new JobRunner(library, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Jobs")));
     }
 
-    private sealed record HealthResponse(string Status, string Library, long Media, long Trash, string Index, string Imaging);
+    private static void AddRateLimits(RateLimiterOptions o, ServerSettings settings)
+    {
+        o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        o.OnRejected = async (ctx, ct) =>
+        {
+            if (ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry))
+            {
+                ctx.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retry.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
 
-    /// <summary>"libvips 8.14.1", or what to install when pixels cannot be processed.</summary>
-    private static string ImagingText(TroveLibrary library) =>
-        library.Imaging.Status is { Available: true } status ? $"libvips {status.Version}" : library.Imaging.Status.Message ?? "unavailable";
+            await Problems.WriteAsync(ctx.HttpContext, 429, "rate-limited", "Too many attempts; wait a minute and try again.", null).ConfigureAwait(false);
+        };
+        o.AddPolicy(UploadRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
+            ctx.Principal().Name,
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.UploadsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+    }
 }

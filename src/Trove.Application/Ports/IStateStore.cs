@@ -1,11 +1,17 @@
 namespace Trove.Application.Ports;
 
 /// <summary>
-/// State that is not derivable from the library files (audit log now; accounts, API tokens and jobs later).
+/// State that is not derivable from the library files: the audit log, the import journal, accounts, API tokens and jobs.
 /// It lives in its own database so that deleting the index never loses it. Back it up.
 /// </summary>
 public interface IStateStore : IAsyncDisposable
 {
+    /// <summary>Users and API tokens.</summary>
+    Accounts.IAccountStore Accounts { get; }
+
+    /// <summary>Background jobs and their outcome.</summary>
+    Jobs.IJobStore Jobs { get; }
+
     Task AppendAuditAsync(IReadOnlyList<AuditEntry> entries, CancellationToken ct);
 
     Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(int limit, CancellationToken ct);

@@ -1,0 +1,187 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Trove.Application;
+using Trove.Application.Accounts;
+using Trove.Application.Ports;
+using Trove.Imaging.Vips;
+using Trove.Index.Sqlite;
+using Trove.Library;
+using Trove.Server;
+using Trove.Testing;
+
+namespace Trove.Server.Tests;
+
+/// <summary>
+/// A real Trove server for tests: a fresh library in a temporary folder (SQLite index, libvips imaging), the real
+/// ASP.NET Core host on a free loopback port, and one account per role with a password and an API token.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    public const string Password = "correct horse battery";
+
+    private static readonly Lazy<IImageEngine> Vips = new(() => VipsImageEngine.Create(new VipsOptions()));
+    private readonly string _root;
+    private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
+    private readonly List<HttpClient> _clients = [];
+
+    private TestServer(string root, TroveLibrary library, WebApplication app, Uri address)
+    {
+        _root = root;
+        Library = library;
+        App = app;
+        Address = address;
+    }
+
+    public TroveLibrary Library { get; }
+
+    public WebApplication App { get; }
+
+    public Uri Address { get; }
+
+    /// <summary>Where tests may write files of their own (deleted with the server).</summary>
+    public string Scratch => Path.Combine(_root, "scratch");
+
+    /// <summary>Accounts made at start, by name: admin, mod (moderator), alice and bob (members), vic (viewer).</summary>
+    public static readonly IReadOnlyDictionary<string, Role> Accounts = new Dictionary<string, Role>
+    {
+        ["admin"] = Role.Admin,
+        ["mod"] = Role.Moderator,
+        ["alice"] = Role.Member,
+        ["bob"] = Role.Member,
+        ["vic"] = Role.Viewer,
+    };
+
+    public static async Task<TestServer> StartAsync(Action<ServerSettings>? configure = null, bool imaging = true)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "trove-server-tests", Guid.NewGuid().ToString("n"));
+        Directory.CreateDirectory(Path.Combine(root, "scratch"));
+        var options = new TroveOptions { Durability = Durability.Fast };
+        options.Accounts.PasswordIterations = 1000;
+        var env = LibraryEnvironment.Create(new SqliteIndexFactory(), new SqliteStateStoreFactory(), options, actor: "test-host");
+        if (imaging)
+        {
+            env = env with { Imaging = Vips.Value };
+        }
+
+        var libraryPath = Path.Combine(root, "library");
+        TroveLibrary.Init(libraryPath, env);
+        var library = await TroveLibrary.OpenAsync(libraryPath, env, null, CancellationToken.None);
+        var settings = new ServerSettings { Urls = "http://127.0.0.1:0", LoginPerMinute = 10_000, UploadsPerMinute = 10_000 };
+        configure?.Invoke(settings);
+        var app = TroveServer.Build(library, settings);
+        await app.StartAsync();
+        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var server = new TestServer(root, library, app, address);
+        var accounts = new AccountService(library);
+        foreach (var (name, role) in Accounts)
+        {
+            var user = await accounts.CreateAsync(name, role, Password, CancellationToken.None);
+            server._tokens[name] = (await accounts.IssueTokenAsync(user.Id, "tests", CancellationToken.None)).Secret;
+        }
+
+        return server;
+    }
+
+    public string TokenOf(string user) => _tokens[user];
+
+    /// <summary>A client without credentials.</summary>
+    public HttpClient Anonymous()
+    {
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = Address };
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>A client that sends the account's API token.</summary>
+    public HttpClient As(string user)
+    {
+        var client = Anonymous();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _tokens[user]);
+        return client;
+    }
+
+    /// <summary>A browser-like client: signed in with a session cookie, sending the antiforgery token on changes (unless told not to).</summary>
+    public async Task<HttpClient> SessionAsync(string user, bool sendCsrf = true)
+    {
+        var cookies = new CookieContainer();
+        var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false }) { BaseAddress = Address };
+        _clients.Add(client);
+        using var login = await client.PostAsJsonAsync("/api/auth/login", new { name = user, password = Password });
+        login.EnsureSuccessStatusCode();
+        var me = await login.Content.ReadFromJsonAsync<JsonObject>();
+        if (sendCsrf)
+        {
+            client.DefaultRequestHeaders.Add("X-CSRF-TOKEN", (string)me!["csrfToken"]!);
+        }
+
+        return client;
+    }
+
+    /// <summary>Writes a generated photo-like JPEG into the scratch folder and returns its path.</summary>
+    public string WriteJpeg(string name, int seed, int width = 320, int height = 240)
+    {
+        var path = Path.Combine(Scratch, name);
+        TestImages.WriteJpeg(path, TestImages.Photo(seed, width, height));
+        return path;
+    }
+
+    /// <summary>Imports files directly through the application (as <paramref name="uploader"/>) and returns their ids.</summary>
+    public async Task<IReadOnlyList<string>> ImportAsync(string uploader, params string[] paths)
+    {
+        using (Library.ActAs(uploader))
+        {
+            var report = await new MediaService(Library).ImportAsync(paths, new ImportOptions([], null, false), null, CancellationToken.None);
+            return report.Media;
+        }
+    }
+
+    public static async Task<JsonNode> JsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode} {response.StatusCode}: {text}");
+        return JsonNode.Parse(text)!;
+    }
+
+    /// <summary>Asserts a problem-details answer with this status and code.</summary>
+    public static async Task<JsonNode> ProblemAsync(HttpResponseMessage response, HttpStatusCode status, string? code = null)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
+        Assert.StartsWith("application/problem+json", response.Content.Headers.ContentType?.ToString() ?? string.Empty, StringComparison.Ordinal);
+        var problem = JsonNode.Parse(text)!;
+        if (code is not null)
+        {
+            Assert.Equal(code, (string?)problem["code"]);
+        }
+
+        return problem;
+    }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+
+        await App.StopAsync();
+        await App.DisposeAsync();
+        await Library.DisposeAsync();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
