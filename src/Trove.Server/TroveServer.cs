@@ -171,6 +171,8 @@ public static class TroveServer
         services.AddSingleton(new CropService(library));
         services.AddSingleton(new MaskService(library));
         services.AddSingleton(new SearchService(library));
+        services.AddSingleton(new MediaCards(library));
+        services.AddSingleton(new Trove.Application.Tags.TagAutocomplete(library));
         services.AddSingleton(new ThumbnailService(library));
         services.AddSingleton(new NearDuplicateService(library));
         services.AddSingleton(new ExportService(library));

@@ -17,6 +17,7 @@ public static class ApiEndpoints
         HealthEndpoints.Map(api);
         AccountEndpoints.Map(api);
         MediaEndpoints.Map(api);
+        AnnotationEndpoints.Map(api);
         SearchEndpoints.Map(api);
         TagEndpoints.Map(api);
         CollectionEndpoints.Map(api);
