@@ -2,15 +2,26 @@ using Microsoft.Data.Sqlite;
 
 namespace Trove.Index.Sqlite;
 
-/// <summary>Opening SQLite files the way Trove wants them: WAL, NORMAL sync, a generous busy timeout.</summary>
+/// <summary>Opening SQLite files the way Trove wants them: WAL, NORMAL sync, a generous busy timeout; read-only extra connections.</summary>
 internal static class SqliteDatabase
 {
-    public static async Task<SqliteConnection> OpenAsync(string path, CancellationToken ct)
+    public static Task<SqliteConnection> OpenAsync(string path, CancellationToken ct) =>
+        OpenAsync(path, SqliteOpenMode.ReadWriteCreate, "PRAGMA busy_timeout=60000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;", ct);
+
+    /// <summary>
+    /// An extra connection for reading a database another connection (<see cref="OpenAsync(string, CancellationToken)"/>)
+    /// has opened and put in WAL mode (so that reads run beside the writer): the same busy timeout and temp store, a smaller
+    /// page cache (there may be several), never creating the file, and <c>query_only</c> so that it cannot write.
+    /// </summary>
+    public static Task<SqliteConnection> OpenReaderAsync(string path, CancellationToken ct) =>
+        OpenAsync(path, SqliteOpenMode.ReadWrite, "PRAGMA busy_timeout=60000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; PRAGMA query_only=1;", ct);
+
+    private static async Task<SqliteConnection> OpenAsync(string path, SqliteOpenMode mode, string pragmas, CancellationToken ct)
     {
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            Mode = mode,
             Cache = SqliteCacheMode.Private,
             Pooling = false,
             DefaultTimeout = 60,
@@ -19,7 +30,7 @@ internal static class SqliteDatabase
         try
         {
             await connection.OpenAsync(ct).ConfigureAwait(false);
-            await ExecAsync(connection, "PRAGMA busy_timeout=60000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;", ct).ConfigureAwait(false);
+            await ExecAsync(connection, pragmas, ct).ConfigureAwait(false);
             return connection;
         }
         catch

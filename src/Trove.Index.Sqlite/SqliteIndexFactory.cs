@@ -59,7 +59,7 @@ public sealed class SqliteIndexFactory : ILibraryIndexFactory
             await SqliteDatabase.ExecAsync(connection, Schema.Sql, ct).ConfigureAwait(false);
             await SqliteDatabase.ExecAsync(connection, $"INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', '{Schema.Version}')", ct).ConfigureAwait(false);
             await SqliteDatabase.ExecAsync(connection, $"INSERT OR IGNORE INTO meta(key, value) VALUES('{Trove.Application.IndexMeta.SearchEpoch}', '{Guid.NewGuid():N}')", ct).ConfigureAwait(false);
-            return new SqliteLibraryIndex(connection, isNew);
+            return new SqliteLibraryIndex(connection, path, isNew);
         }
         catch
         {

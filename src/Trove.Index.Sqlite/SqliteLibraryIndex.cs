@@ -10,20 +10,53 @@ using Trove.Search.Engine;
 namespace Trove.Index.Sqlite;
 
 /// <summary>
-/// The embedded index: one SQLite file (WAL) per library at index/index.db. One instance serves one logical
-/// caller at a time; reads made while a transaction is open see that transaction's writes.
+/// The embedded index: one SQLite file (WAL) per library at index/index.db, safe for many concurrent callers.
+/// <para>
+/// Writes go through one write connection, at most one transaction at a time: <see cref="BeginAsync"/> waits
+/// (cancellably) until the open transaction is committed or disposed. Reads made while no transaction is open run in
+/// parallel on pooled read connections (<c>query_only</c>, opened lazily, at most <see cref="MaxReadConnections"/>;
+/// a read waits for a free one), each returned when its method completes or its enumeration ends or is disposed; a
+/// read that takes several statements runs them in one read transaction, so it sees one committed snapshot. Reads made
+/// while a transaction is open — by whoever makes them — see that transaction's uncommitted writes, as a caller reading
+/// between its own writes needs: they run on the write connection. That connection is not thread-safe, so every use of
+/// it (each transaction method, each such read) holds a per-instance async lock for that one call, never for the
+/// whole transaction. The change-tracking reads (<see cref="GetChangeStateAsync"/>, <see cref="RemovedSinceAsync"/>,
+/// <see cref="ReadSearchDocumentsAsync"/>, <see cref="ListAliasesAsync"/>) always read committed state from a pooled
+/// connection. An enumeration of <see cref="ReadSearchDocumentsAsync"/> holds its connection until it ends: reading
+/// from the same instance inside that loop takes a second one.
+/// </para>
 /// </summary>
 public sealed class SqliteLibraryIndex : ILibraryIndex
 {
     private const string VocabularyStampKey = "vocabulary_stamp";
     private readonly SqliteConnection _connection;
-    private SqliteTransaction? _tx;
+    private readonly string _path;
 
-    internal SqliteLibraryIndex(SqliteConnection connection, bool isNew)
+    /// <summary>Held for each use of <see cref="_connection"/> (the write connection).</summary>
+    private readonly SemaphoreSlim _connectionLock = new(1, 1);
+
+    /// <summary>Held from <see cref="BeginAsync"/> until that transaction is committed or disposed.</summary>
+    private readonly SemaphoreSlim _writerGate = new(1, 1);
+
+    /// <summary>One count per read connection in use or openable.</summary>
+    private readonly SemaphoreSlim _readSlots;
+    private readonly Stack<SqliteConnection> _idleReaders = new();
+    private readonly Lock _readersLock = new();
+
+    /// <summary>The open transaction (set and cleared under <see cref="_connectionLock"/>).</summary>
+    private volatile Transaction? _open;
+    private int _disposed;
+
+    internal SqliteLibraryIndex(SqliteConnection connection, string path, bool isNew)
     {
         _connection = connection;
+        _path = path;
         IsNew = isNew;
+        _readSlots = new SemaphoreSlim(MaxReadConnections, MaxReadConnections);
     }
+
+    /// <summary>The most read connections an instance keeps open besides its write connection.</summary>
+    public static int MaxReadConnections { get; } = Math.Max(4, 2 * Environment.ProcessorCount);
 
     public string Engine => "sqlite";
 
@@ -31,31 +64,52 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
     public async Task<IIndexTransaction> BeginAsync(CancellationToken ct)
     {
-        if (_tx is not null)
+        ThrowIfDisposed();
+        await _writerGate.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
-            throw new InvalidOperationException("An index transaction is already open on this connection.");
-        }
+            await _connectionLock.WaitAsync(ct).ConfigureAwait(false);
+            try
+            {
+                // Disposing the index ends its transaction, which lets a waiting BeginAsync through to here.
+                ThrowIfDisposed();
 
-        ct.ThrowIfCancellationRequested();
-        _tx = await Task.Run(() => _connection.BeginTransaction(deferred: false), ct).ConfigureAwait(false);
-        return new Transaction(this, _tx);
+                // BEGIN IMMEDIATE may wait (busy timeout) for another process's writer: off the caller's thread.
+                var tx = await Task.Run(() => _connection.BeginTransaction(deferred: false), ct).ConfigureAwait(false);
+                var open = new Transaction(this, tx);
+                _open = open;
+                return open;
+            }
+            finally
+            {
+                _connectionLock.Release();
+            }
+        }
+        catch
+        {
+            _writerGate.Release();
+            throw;
+        }
     }
 
     public async Task<string?> GetMetaAsync(string key, CancellationToken ct)
     {
-        await using var cmd = Command("SELECT value FROM meta WHERE key=$k", ("$k", key));
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
+        await using var cmd = lease.Command("SELECT value FROM meta WHERE key=$k", ("$k", key));
         return await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
     }
 
     public async Task<IReadOnlyList<string>> FindIdsByPrefixAsync(string prefix, int limit, CancellationToken ct)
     {
-        await using var cmd = Command("SELECT id FROM media WHERE id >= $p AND id < $q ORDER BY id LIMIT $l", ("$p", prefix), ("$q", prefix + "g"), ("$l", limit));
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
+        await using var cmd = lease.Command("SELECT id FROM media WHERE id >= $p AND id < $q ORDER BY id LIMIT $l", ("$p", prefix), ("$q", prefix + "g"), ("$l", limit));
         return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
     }
 
     public async Task<IndexedMedia?> GetMediaAsync(string id, CancellationToken ct)
     {
-        await using var cmd = Command("SELECT rid, in_trash, kind, ext, media_type, size, created_at, updated_at, revision FROM media WHERE id=$id", ("$id", id));
+        await using var lease = await ReadAsync(ct, snapshot: true).ConfigureAwait(false);
+        await using var cmd = lease.Command("SELECT rid, in_trash, kind, ext, media_type, size, created_at, updated_at, revision FROM media WHERE id=$id", ("$id", id));
         long rid;
         IndexedMedia media;
         await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
@@ -71,20 +125,22 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)), reader.GetInt64(8), []);
         }
 
-        await using var tags = Command("SELECT t.name FROM media_tags mt JOIN tags t ON t.tid=mt.tid WHERE mt.rid=$r ORDER BY t.name", ("$r", rid));
+        await using var tags = lease.Command("SELECT t.name FROM media_tags mt JOIN tags t ON t.tid=mt.tid WHERE mt.rid=$r ORDER BY t.name", ("$r", rid));
         return media with { Tags = await ReadStringsAsync(tags, ct).ConfigureAwait(false) };
     }
 
     public async Task<long> CountMediaAsync(bool inTrash, CancellationToken ct)
     {
-        await using var cmd = Command("SELECT count(*) FROM media WHERE in_trash=$t", ("$t", inTrash ? 1 : 0));
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
+        await using var cmd = lease.Command("SELECT count(*) FROM media WHERE in_trash=$t", ("$t", inTrash ? 1 : 0));
         return (long)(await cmd.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
 
     public async Task<IReadOnlyDictionary<string, IndexedStamp>> GetSidecarStampsAsync(CancellationToken ct)
     {
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
         var result = new Dictionary<string, IndexedStamp>(StringComparer.Ordinal);
-        await using var cmd = Command("SELECT id, stamp_size, stamp_mtime, stamp_digest, in_trash, revision FROM media");
+        await using var cmd = lease.Command("SELECT id, stamp_size, stamp_mtime, stamp_digest, in_trash, revision FROM media");
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
@@ -99,8 +155,9 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
     public async Task<IReadOnlyDictionary<string, FileStamp>> GetCollectionStampsAsync(CancellationToken ct)
     {
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
         var result = new Dictionary<string, FileStamp>(StringComparer.Ordinal);
-        await using var cmd = Command("SELECT id, stamp_size, stamp_mtime, stamp_digest FROM collections");
+        await using var cmd = lease.Command("SELECT id, stamp_size, stamp_mtime, stamp_digest FROM collections");
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
@@ -118,15 +175,17 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         }
 
         var names = tags.ToList();
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
         var sql = $"SELECT DISTINCT m.id FROM media m JOIN media_tags mt ON mt.rid=m.rid JOIN tags t ON t.tid=mt.tid WHERE t.name IN ({Placeholders("$n", names.Count)}) ORDER BY m.id";
-        await using var cmd = Command(sql, names.Select((n, i) => ($"$n{i}", (object)n)).ToArray());
+        await using var cmd = lease.Command(sql, names.Select((n, i) => ($"$n{i}", (object)n)).ToArray());
         return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<CollectionMember>> CollectionMembersAsync(string collectionId, CancellationToken ct)
     {
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
         var result = new List<CollectionMember>();
-        await using var cmd = Command(
+        await using var cmd = lease.Command(
             "SELECT m.id, cm.position, m.in_trash FROM collection_members cm JOIN media m ON m.rid=cm.rid WHERE cm.collection_id=$c ORDER BY cm.position, m.id",
             ("$c", collectionId));
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -140,8 +199,9 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
     public async Task<IReadOnlyList<IndexedCollection>> ListCollectionsAsync(CancellationToken ct)
     {
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
         var result = new List<IndexedCollection>();
-        await using var cmd = Command("""
+        await using var cmd = lease.Command("""
             SELECT c.id, c.name, c.description, c.tags, c.created_at, c.updated_at,
                    (SELECT count(*) FROM collection_members cm JOIN media m ON m.rid=cm.rid AND m.in_trash=0 WHERE cm.collection_id=c.id)
             FROM collections c ORDER BY c.name COLLATE NOCASE, c.id
@@ -160,8 +220,9 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
     public async Task<IReadOnlyList<TagCount>> ListTagsAsync(CancellationToken ct)
     {
+        await using var lease = await ReadAsync(ct, snapshot: true).ConfigureAwait(false);
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        await using (var cmd = Command("SELECT t.name, count(m.rid) FROM tags t JOIN media_tags mt ON mt.tid=t.tid LEFT JOIN media m ON m.rid=mt.rid AND m.in_trash=0 GROUP BY t.tid"))
+        await using (var cmd = lease.Command("SELECT t.name, count(m.rid) FROM tags t JOIN media_tags mt ON mt.tid=t.tid LEFT JOIN media m ON m.rid=mt.rid AND m.in_trash=0 GROUP BY t.tid"))
         await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -171,7 +232,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         }
 
         var info = new Dictionary<string, (string? Category, string? Description)>(StringComparer.Ordinal);
-        await using (var cmd = Command("SELECT name, category, description FROM vocab_tags"))
+        await using (var cmd = lease.Command("SELECT name, category, description FROM vocab_tags"))
         await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -180,8 +241,8 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             }
         }
 
-        var implies = await PairsAsync("SELECT child, parent FROM implications ORDER BY child, parent", ct).ConfigureAwait(false);
-        var aliases = await PairsAsync("SELECT to_name, from_name FROM aliases ORDER BY to_name, from_name", ct).ConfigureAwait(false);
+        var implies = await PairsAsync(lease, "SELECT child, parent FROM implications ORDER BY child, parent", ct).ConfigureAwait(false);
+        var aliases = await PairsAsync(lease, "SELECT to_name, from_name FROM aliases ORDER BY to_name, from_name", ct).ConfigureAwait(false);
         var names = new SortedSet<string>(counts.Where(c => c.Value > 0).Select(c => c.Key), StringComparer.Ordinal);
         names.UnionWith(info.Keys);
         names.UnionWith(implies.Keys);
@@ -204,7 +265,8 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             like.Append(ch switch { '*' => "%", '%' => "\\%", '_' => "\\_", '\\' => "\\\\", _ => ch.ToString() });
         }
 
-        await using var cmd = Command(
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
+        await using var cmd = lease.Command(
             "SELECT t.name FROM tags t WHERE t.name LIKE $p ESCAPE '\\' AND EXISTS(SELECT 1 FROM media_tags mt WHERE mt.tid=t.tid) ORDER BY t.name LIMIT $l",
             ("$p", like.ToString()), ("$l", limit));
         return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
@@ -212,21 +274,24 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
     public async Task<IReadOnlyList<string>> TrashedIdsAsync(CancellationToken ct)
     {
-        await using var cmd = Command("SELECT id FROM media WHERE in_trash=1 ORDER BY id");
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
+        await using var cmd = lease.Command("SELECT id FROM media WHERE in_trash=1 ORDER BY id");
         return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<string>> ReferencingAsync(string target, string relationType, CancellationToken ct)
     {
-        await using var cmd = Command(
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
+        await using var cmd = lease.Command(
             "SELECT m.id FROM relations r JOIN media m ON m.rid=r.rid WHERE r.target=$t AND r.type=$y AND m.in_trash=0 ORDER BY m.id", ("$t", target), ("$y", relationType));
         return await ReadStringsAsync(cmd, ct).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyList<IndexedHashes>> ListPerceptualHashesAsync(CancellationToken ct)
     {
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
         var result = new List<IndexedHashes>();
-        await using var cmd = Command("SELECT id, phash, dhash, coalesce(width, 0), coalesce(height, 0), size FROM media WHERE in_trash=0 AND kind='image' AND phash IS NOT NULL AND dhash IS NOT NULL ORDER BY id");
+        await using var cmd = lease.Command("SELECT id, phash, dhash, coalesce(width, 0), coalesce(height, 0), size FROM media WHERE in_trash=0 AND kind='image' AND phash IS NOT NULL AND dhash IS NOT NULL ORDER BY id");
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
@@ -239,8 +304,9 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
     public async Task<IndexChangeState> GetChangeStateAsync(CancellationToken ct)
     {
+        await using var lease = await ReadCommittedAsync(ct, snapshot: true).ConfigureAwait(false);
         var meta = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using (var cmd = Command("SELECT key, value FROM meta WHERE key IN ($e, $c, $k)", ("$e", IndexMeta.SearchEpoch), ("$c", IndexMeta.ChangeSeq), ("$k", IndexMeta.CatalogSeq)))
+        await using (var cmd = lease.Command("SELECT key, value FROM meta WHERE key IN ($e, $c, $k)", ("$e", IndexMeta.SearchEpoch), ("$c", IndexMeta.ChangeSeq), ("$k", IndexMeta.CatalogSeq)))
         await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -249,7 +315,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             }
         }
 
-        await using var max = Command("SELECT coalesce(max(rid), 0) FROM media");
+        await using var max = lease.Command("SELECT coalesce(max(rid), 0) FROM media");
         var maxKey = (long)(await max.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
         return new IndexChangeState(meta.GetValueOrDefault(IndexMeta.SearchEpoch, string.Empty), Number(IndexMeta.ChangeSeq), Number(IndexMeta.CatalogSeq), maxKey);
 
@@ -258,13 +324,10 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
     public async IAsyncEnumerable<SearchDocument> ReadSearchDocumentsAsync(long afterSeq, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        if (_tx is not null)
-        {
-            throw new InvalidOperationException("Search documents are read outside write transactions (they must only show committed changes).");
-        }
-
+        // Committed state only, in one snapshot (tag names and media rows must agree), whatever transaction is open.
+        await using var lease = await ReadCommittedAsync(ct, snapshot: true).ConfigureAwait(false);
         var tagNames = new Dictionary<long, string>();
-        await using (var tags = Command("SELECT tid, name FROM tags"))
+        await using (var tags = lease.Command("SELECT tid, name FROM tags"))
         await using (var reader = await tags.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
             while (reader.Read())
@@ -280,13 +343,13 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             ? $"SELECT {select} FROM {table} x ORDER BY {order}"
             : $"SELECT {select} FROM media m JOIN {table} x ON x.rid=m.rid WHERE m.seq > $s ORDER BY {order}";
 
-        await using var media = Command(
+        await using var media = lease.Command(
             "SELECT rid, id, in_trash, kind, ext, size, width, height, created_at, taken_at, uploader, mask_source, phash, dhash, crop_count FROM media WHERE seq > $s ORDER BY rid",
             ("$s", afterSeq));
-        await using var tagRows = Command(Children("x.rid, x.tid", "media_tags", "x.rid"), ("$s", afterSeq));
-        await using var captionRows = Command(Children("x.rid, x.text", "captions", "x.rid, x.caption_id"), ("$s", afterSeq));
-        await using var collectionRows = Command(Children("x.rid, x.collection_id", "collection_members", "x.rid"), ("$s", afterSeq));
-        await using var suggestionRows = Command(Children("x.rid, x.tag", "suggestions", "x.rid") .Replace(" ORDER BY", all ? " WHERE x.status='pending' ORDER BY" : " AND x.status='pending' ORDER BY", StringComparison.Ordinal), ("$s", afterSeq));
+        await using var tagRows = lease.Command(Children("x.rid, x.tid", "media_tags", "x.rid"), ("$s", afterSeq));
+        await using var captionRows = lease.Command(Children("x.rid, x.text", "captions", "x.rid, x.caption_id"), ("$s", afterSeq));
+        await using var collectionRows = lease.Command(Children("x.rid, x.collection_id", "collection_members", "x.rid"), ("$s", afterSeq));
+        await using var suggestionRows = lease.Command(Children("x.rid, x.tag", "suggestions", "x.rid") .Replace(" ORDER BY", all ? " WHERE x.status='pending' ORDER BY" : " AND x.status='pending' ORDER BY", StringComparison.Ordinal), ("$s", afterSeq));
 
         await using var m = await media.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await using var t = await tagRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -334,8 +397,9 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
     public async Task<IReadOnlyList<int>> RemovedSinceAsync(long afterSeq, CancellationToken ct)
     {
+        await using var lease = await ReadCommittedAsync(ct).ConfigureAwait(false);
         var result = new List<int>();
-        await using var cmd = Command("SELECT rid FROM removed_media WHERE seq > $s ORDER BY seq", ("$s", afterSeq));
+        await using var cmd = lease.Command("SELECT rid FROM removed_media WHERE seq > $s ORDER BY seq", ("$s", afterSeq));
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
@@ -347,8 +411,9 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
     public async Task<IReadOnlyList<KeyValuePair<string, string>>> ListAliasesAsync(CancellationToken ct)
     {
+        await using var lease = await ReadCommittedAsync(ct).ConfigureAwait(false);
         var result = new List<KeyValuePair<string, string>>();
-        await using var cmd = Command("SELECT from_name, to_name FROM aliases");
+        await using var cmd = lease.Command("SELECT from_name, to_name FROM aliases");
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
@@ -386,15 +451,43 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         }
     }
 
+    /// <summary>
+    /// Discards the open transaction (a BeginAsync waiting for it then fails with <see cref="ObjectDisposedException"/>)
+    /// and closes every connection. Reads still running close their connection when they end.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_tx is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            await _tx.DisposeAsync().ConfigureAwait(false);
-            _tx = null;
+            return;
         }
 
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        List<SqliteConnection> idle;
+        lock (_readersLock)
+        {
+            idle = [.. _idleReaders];
+            _idleReaders.Clear();
+        }
+
+        foreach (var reader in idle)
+        {
+            await reader.DisposeAsync().ConfigureAwait(false);
+        }
+
+        // The write connection last: the last connection to close checkpoints the WAL and removes it.
+        await _connectionLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_open is { } open)
+            {
+                await open.EndLockedAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+            _connectionLock.Release();
+        }
     }
 
     internal static FileStamp? ParseStamp(string? value)
@@ -410,23 +503,136 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
     internal static string FormatStamp(FileStamp stamp) => FormattableString.Invariant($"{stamp.Size}|{stamp.MtimeTicks}|{stamp.Digest}");
 
-    private SqliteCommand Command(string sql, params (string Name, object Value)[] parameters)
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>
+    /// A connection for one read: the write connection (under the lock) while a transaction is open, so that the read
+    /// sees its writes; otherwise a pooled read connection, in a read transaction when <paramref name="snapshot"/>.
+    /// </summary>
+    private async ValueTask<Lease> ReadAsync(CancellationToken ct, bool snapshot = false)
     {
-        var cmd = _connection.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = _tx;
-        foreach (var (name, value) in parameters)
+        ThrowIfDisposed();
+        if (_open is not null)
         {
-            cmd.Parameters.AddWithValue(name, value);
+            await _connectionLock.WaitAsync(ct).ConfigureAwait(false);
+
+            // Still open? (It may have ended while this read waited; _open only changes under the lock.)
+            if (_open is { } open && Volatile.Read(ref _disposed) == 0)
+            {
+                return new Lease(this, _connection, open.SqliteTransaction, pooled: false);
+            }
+
+            _connectionLock.Release();
         }
 
-        return cmd;
+        return await ReadCommittedAsync(ct, snapshot).ConfigureAwait(false);
     }
 
-    private async Task<Dictionary<string, List<string>>> PairsAsync(string sql, CancellationToken ct)
+    /// <summary>A pooled read connection: committed state, whatever transaction is open.</summary>
+    private async ValueTask<Lease> ReadCommittedAsync(CancellationToken ct, bool snapshot = false)
+    {
+        ThrowIfDisposed();
+        await _readSlots.WaitAsync(ct).ConfigureAwait(false);
+        SqliteConnection? connection = null;
+        try
+        {
+            lock (_readersLock)
+            {
+                ThrowIfDisposed();
+                _idleReaders.TryPop(out connection);
+            }
+
+            connection ??= await SqliteDatabase.OpenReaderAsync(_path, ct).ConfigureAwait(false);
+            var tx = snapshot ? connection.BeginTransaction(deferred: true) : null;
+            return new Lease(this, connection, tx, pooled: true);
+        }
+        catch
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+
+            _readSlots.Release();
+            throw;
+        }
+    }
+
+    private async ValueTask ReturnAsync(SqliteConnection connection, SqliteTransaction? snapshot)
+    {
+        try
+        {
+            var keep = true;
+            if (snapshot is not null)
+            {
+                try
+                {
+                    await snapshot.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (SqliteException)
+                {
+                    keep = false;
+                }
+            }
+
+            if (keep && connection.State == System.Data.ConnectionState.Open)
+            {
+                lock (_readersLock)
+                {
+                    if (Volatile.Read(ref _disposed) == 0)
+                    {
+                        _idleReaders.Push(connection);
+                        return;
+                    }
+                }
+            }
+
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _readSlots.Release();
+        }
+    }
+
+    /// <summary>The connection (and transaction) one read method uses, given back when the method ends.</summary>
+    private readonly struct Lease(SqliteLibraryIndex owner, SqliteConnection connection, SqliteTransaction? tx, bool pooled) : IAsyncDisposable
+    {
+        public SqliteCommand Command(string sql, params (string Name, object Value)[] parameters)
+        {
+            var cmd = connection.CreateCommand();
+            cmd.CommandText = sql;
+            cmd.Transaction = tx;
+            foreach (var (name, value) in parameters)
+            {
+                cmd.Parameters.AddWithValue(name, value);
+            }
+
+            return cmd;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            if (pooled)
+            {
+                return owner.ReturnAsync(connection, tx);
+            }
+
+            owner._connectionLock.Release();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>Releases the connection lock.</summary>
+    private readonly struct Held(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
+    }
+
+    private static async Task<Dictionary<string, List<string>>> PairsAsync(Lease lease, string sql, CancellationToken ct)
     {
         var result = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        await using var cmd = Command(sql);
+        await using var cmd = lease.Command(sql);
         await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
@@ -454,17 +660,12 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         return result;
     }
 
-    private void EndTransaction(SqliteTransaction tx)
-    {
-        if (ReferenceEquals(_tx, tx))
-        {
-            _tx = null;
-        }
-    }
-
     private static string Placeholders(string prefix, int count) => string.Join(',', Enumerable.Range(0, count).Select(i => prefix + i));
 
-    /// <summary>Writes within one SQLite transaction, with prepared statements reused across media.</summary>
+    /// <summary>
+    /// Writes within one SQLite transaction on the write connection, with prepared statements reused across media. Each
+    /// public method holds the connection lock while it runs (the *LockedAsync methods assume it is held).
+    /// </summary>
     private sealed class Transaction(SqliteLibraryIndex owner, SqliteTransaction tx) : IIndexTransaction
     {
         private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
@@ -472,8 +673,68 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         private bool _done;
         private long? _seq;
         private bool _catalogChanged;
+        private volatile bool _ended;
 
-        public async Task UpsertMediaAsync(MediaSidecar s, bool inTrash, FileStamp stamp, CancellationToken ct)
+        /// <summary>The SQLite transaction, for reads made while it is open (under the connection lock).</summary>
+        public SqliteTransaction SqliteTransaction => tx;
+
+        public async Task UpsertMediaAsync(MediaSidecar sidecar, bool inTrash, FileStamp stamp, CancellationToken ct)
+        {
+            using (await EnterAsync(ct).ConfigureAwait(false))
+            {
+                await UpsertMediaLockedAsync(sidecar, inTrash, stamp, ct).ConfigureAwait(false);
+            }
+        }
+
+        public async Task RemoveMediaAsync(string id, CancellationToken ct)
+        {
+            using (await EnterAsync(ct).ConfigureAwait(false))
+            {
+                await RemoveMediaLockedAsync(id, ct).ConfigureAwait(false);
+            }
+        }
+
+        public async Task SetVocabularyAsync(Vocabulary vocabulary, FileStamp? stamp, CancellationToken ct)
+        {
+            using (await EnterAsync(ct).ConfigureAwait(false))
+            {
+                await SetVocabularyLockedAsync(vocabulary, stamp, ct).ConfigureAwait(false);
+            }
+        }
+
+        public async Task UpsertCollectionAsync(CollectionDefinition collection, FileStamp stamp, CancellationToken ct)
+        {
+            using (await EnterAsync(ct).ConfigureAwait(false))
+            {
+                await UpsertCollectionLockedAsync(collection, stamp, ct).ConfigureAwait(false);
+            }
+        }
+
+        public async Task RemoveCollectionAsync(string collectionId, CancellationToken ct)
+        {
+            using (await EnterAsync(ct).ConfigureAwait(false))
+            {
+                await RemoveCollectionLockedAsync(collectionId, ct).ConfigureAwait(false);
+            }
+        }
+
+        public async Task ClearAsync(CancellationToken ct)
+        {
+            using (await EnterAsync(ct).ConfigureAwait(false))
+            {
+                await ClearLockedAsync(ct).ConfigureAwait(false);
+            }
+        }
+
+        public async Task SetMetaAsync(string key, string value, CancellationToken ct)
+        {
+            using (await EnterAsync(ct).ConfigureAwait(false))
+            {
+                await SetMetaLockedAsync(key, value, ct).ConfigureAwait(false);
+            }
+        }
+
+        private async Task UpsertMediaLockedAsync(MediaSidecar s, bool inTrash, FileStamp stamp, CancellationToken ct)
         {
             var rid = await ScalarAsync("SELECT rid FROM media WHERE id=$a0", ct, s.Id).ConfigureAwait(false) as long?;
             var seq = await NextSeqAsync(ct).ConfigureAwait(false);
@@ -537,7 +798,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             }
         }
 
-        public async Task RemoveMediaAsync(string id, CancellationToken ct)
+        private async Task RemoveMediaLockedAsync(string id, CancellationToken ct)
         {
             if (await ScalarAsync("SELECT rid FROM media WHERE id=$a0", ct, id).ConfigureAwait(false) is long rid)
             {
@@ -547,7 +808,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             }
         }
 
-        public async Task SetVocabularyAsync(Vocabulary vocabulary, FileStamp? stamp, CancellationToken ct)
+        private async Task SetVocabularyLockedAsync(Vocabulary vocabulary, FileStamp? stamp, CancellationToken ct)
         {
             _catalogChanged = true;
             foreach (var table in new[] { "categories", "vocab_tags", "aliases", "implications" })
@@ -582,11 +843,11 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             }
             else
             {
-                await SetMetaAsync(VocabularyStampKey, FormatStamp(stamp), ct).ConfigureAwait(false);
+                await SetMetaLockedAsync(VocabularyStampKey, FormatStamp(stamp), ct).ConfigureAwait(false);
             }
         }
 
-        public Task UpsertCollectionAsync(CollectionDefinition c, FileStamp stamp, CancellationToken ct)
+        private Task UpsertCollectionLockedAsync(CollectionDefinition c, FileStamp stamp, CancellationToken ct)
         {
             _catalogChanged = true;
             return ExecAsync(
@@ -594,13 +855,13 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
                 ct, c.Id, c.Name, c.Description, JsonSerializer.Serialize(c.Tags, IndexJsonContext.Default.ListString), c.CreatedAt.ToUnixTimeMilliseconds(), c.UpdatedAt.ToUnixTimeMilliseconds(), stamp.Size, stamp.MtimeTicks, stamp.Digest);
         }
 
-        public Task RemoveCollectionAsync(string collectionId, CancellationToken ct)
+        private Task RemoveCollectionLockedAsync(string collectionId, CancellationToken ct)
         {
             _catalogChanged = true;
             return ExecAsync("DELETE FROM collections WHERE id=$a0", ct, collectionId);
         }
 
-        public async Task ClearAsync(CancellationToken ct)
+        private async Task ClearLockedAsync(CancellationToken ct)
         {
             foreach (var table in Schema.DataTables)
             {
@@ -611,55 +872,110 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             _tagIds.Clear();
 
             // A new epoch tells in-memory search engines to reload from scratch instead of catching up.
-            await SetMetaAsync(IndexMeta.SearchEpoch, Guid.NewGuid().ToString("N"), ct).ConfigureAwait(false);
+            await SetMetaLockedAsync(IndexMeta.SearchEpoch, Guid.NewGuid().ToString("N"), ct).ConfigureAwait(false);
             _catalogChanged = true;
         }
 
-        public Task SetMetaAsync(string key, string value, CancellationToken ct) =>
+        private Task SetMetaLockedAsync(string key, string value, CancellationToken ct) =>
             ExecAsync("INSERT OR REPLACE INTO meta(key, value) VALUES($a0,$a1)", ct, key, value);
 
         public async Task CommitAsync(CancellationToken ct)
         {
-            if (_catalogChanged)
+            using (await EnterAsync(ct).ConfigureAwait(false))
             {
-                await SetMetaAsync(IndexMeta.CatalogSeq, (await NextSeqAsync(ct).ConfigureAwait(false)).ToString(System.Globalization.CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
-            }
+                if (_catalogChanged)
+                {
+                    await SetMetaLockedAsync(IndexMeta.CatalogSeq, (await NextSeqAsync(ct).ConfigureAwait(false)).ToString(System.Globalization.CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+                }
 
-            if (_seq is { } seq)
-            {
-                await SetMetaAsync(IndexMeta.ChangeSeq, seq.ToString(System.Globalization.CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
-            }
+                if (_seq is { } seq)
+                {
+                    await SetMetaLockedAsync(IndexMeta.ChangeSeq, seq.ToString(System.Globalization.CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+                }
 
-            try
-            {
-                await tx.CommitAsync(ct).ConfigureAwait(false);
-            }
-            catch (SqliteException ex) when (SqliteDatabase.IsFull(ex))
-            {
-                throw SqliteDatabase.DiskFull(owner._connection, ex);
-            }
+                try
+                {
+                    await tx.CommitAsync(ct).ConfigureAwait(false);
+                }
+                catch (SqliteException ex) when (SqliteDatabase.IsFull(ex))
+                {
+                    throw SqliteDatabase.DiskFull(owner._connection, ex);
+                }
 
-            _done = true;
+                _done = true;
 
-            // The connection is back in autocommit mode: reads (and a new transaction) must not use the finished one.
-            owner.EndTransaction(tx);
+                // Reads (and the next transaction) no longer use this one: the writer is free before it is disposed.
+                await EndLockedAsync().ConfigureAwait(false);
+            }
         }
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var cmd in _commands.Values)
+            if (_ended)
             {
-                await cmd.DisposeAsync().ConfigureAwait(false);
+                return;
             }
 
-            _commands.Clear();
-            if (!_done)
+            await owner._connectionLock.WaitAsync().ConfigureAwait(false);
+            try
             {
-                await tx.RollbackAsync().ConfigureAwait(false);
+                await EndLockedAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                owner._connectionLock.Release();
+            }
+        }
+
+        /// <summary>
+        /// Rolls back unless committed, frees the statements, and lets the next transaction begin. Runs once, under the
+        /// connection lock (from commit, dispose, or the index's dispose).
+        /// </summary>
+        internal async ValueTask EndLockedAsync()
+        {
+            if (_ended)
+            {
+                return;
             }
 
-            await tx.DisposeAsync().ConfigureAwait(false);
-            owner.EndTransaction(tx);
+            _ended = true;
+            try
+            {
+                foreach (var cmd in _commands.Values)
+                {
+                    await cmd.DisposeAsync().ConfigureAwait(false);
+                }
+
+                _commands.Clear();
+                if (!_done)
+                {
+                    await tx.RollbackAsync().ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                await tx.DisposeAsync().ConfigureAwait(false);
+                if (ReferenceEquals(owner._open, this))
+                {
+                    owner._open = null;
+                }
+
+                owner._writerGate.Release();
+            }
+        }
+
+        /// <summary>Takes the connection lock for one method of this transaction.</summary>
+        private async ValueTask<Held> EnterAsync(CancellationToken ct)
+        {
+            await owner._connectionLock.WaitAsync(ct).ConfigureAwait(false);
+            if (_ended)
+            {
+                owner._connectionLock.Release();
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref owner._disposed) != 0, owner);
+                throw new InvalidOperationException(_done ? "The index transaction is committed." : "The index transaction is disposed.");
+            }
+
+            return new Held(owner._connectionLock);
         }
 
         private static object?[] MediaValues(MediaSidecar s, bool inTrash, FileStamp stamp) =>

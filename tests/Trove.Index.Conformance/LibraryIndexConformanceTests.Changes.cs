@@ -13,13 +13,15 @@ namespace Trove.Index.Conformance;
 /// only when a <c>ClearAsync</c> is committed; <c>ChangeSeq</c> grows with every committed transaction that writes or
 /// removes media; <c>CatalogSeq</c> changes with every committed vocabulary or collection change and with nothing
 /// else; <c>MaxKey</c> is the largest key of indexed media (0 when there is none). Reads and transactions disposed
-/// without commit change nothing. A new index is at change 0.</item>
+/// without commit change nothing. A new index is at change 0. It shows committed state only, also while a transaction is
+/// open on the same instance.</item>
 /// <item><see cref="ILibraryIndex.ReadSearchDocumentsAsync"/>(s): the media (library and trash) whose last write was
 /// committed after change s (0: all of them), by ascending key, as they are now. A media keeps its key while it is
-/// indexed. It shows committed data only: enumerating it while a transaction is open on the same instance throws
-/// <see cref="InvalidOperationException"/> (a committed transaction, even one not yet disposed, no longer counts).</item>
+/// indexed. It shows committed data only, also while a transaction is open on the same instance (whose uncommitted
+/// writes it leaves out; once committed, even before it is disposed, they are in).</item>
 /// <item><see cref="ILibraryIndex.RemovedSinceAsync"/>(s): the keys of media removed after change s. A key may be
-/// given to media written after the removal; applying the removals before the documents is always right.</item>
+/// given to media written after the removal; applying the removals before the documents is always right. Committed
+/// state only, like <see cref="ILibraryIndex.ListAliasesAsync"/>.</item>
 /// <item>Another instance on the same storage (another process) sees every committed change, and none that is not.</item>
 /// </list>
 /// </summary>
@@ -536,28 +538,52 @@ public abstract partial class LibraryIndexConformanceTests
     }
 
     [Fact]
-    public async Task ReadSearchDocuments_throws_while_a_transaction_is_open_on_the_same_instance()
+    public async Task Change_tracking_reads_show_committed_state_while_a_transaction_is_open_on_the_same_instance()
     {
-        await UpsertAsync(Sidecar(1, "a"));
+        await UpsertAsync(Sidecar(1, "a"), Sidecar(3, "c"));
+        await SetVocabularyAsync(AliasVocabulary());
+        var committed = await StateAsync();
+        var committedDocs = await ReadDocumentsAsync(0);
+        var aliases = await Index.ListAliasesAsync(Ct);
 
         await using (var tx = await Index.BeginAsync(Ct))
         {
-            await Assert.ThrowsAsync<InvalidOperationException>(() => ReadDocumentsAsync(0));
+            Assert.Equal(committed, await StateAsync());
+            Assert.Equal(Sorted([IdOf(1), IdOf(3)]), IdsOf(await ReadDocumentsAsync(0)));
+
             await tx.UpsertMediaAsync(Sidecar(2, "b"), false, StampFor(Sidecar(2)), Ct);
-            await Assert.ThrowsAsync<InvalidOperationException>(() => ReadDocumentsAsync(0));
-            await Assert.ThrowsAsync<InvalidOperationException>(() => ReadDocumentsAsync(1));
+            await tx.UpsertMediaAsync(Sidecar(1, "changed"), false, StampFor(Sidecar(1)), Ct);
+            await tx.RemoveMediaAsync(IdOf(3), Ct);
+            await tx.SetVocabularyAsync(new Vocabulary(), null, Ct);
+            await tx.ClearAsync(Ct);
+            await tx.UpsertMediaAsync(Sidecar(4, "d"), false, StampFor(Sidecar(4)), Ct);
+
+            // Other reads see the transaction's writes; the change-tracking ones do not.
+            Assert.NotNull(await Index.GetMediaAsync(IdOf(4), Ct));
+            Assert.Equal(committed, await StateAsync());
+            Assert.Equal(IdsOf(committedDocs), IdsOf(await ReadDocumentsAsync(0)));
+            Assert.Equal(["a"], ById(await ReadDocumentsAsync(0))[IdOf(1)].Tags);
+            Assert.Empty(await ReadDocumentsAsync(committed.ChangeSeq));
+            Assert.Empty(await Index.RemovedSinceAsync(0, Ct));
+            Assert.Equal(aliases, await Index.ListAliasesAsync(Ct));
         }
 
-        // Rolled back: readable again, without the discarded write.
-        Assert.Equal([IdOf(1)], IdsOf(await ReadDocumentsAsync(0)));
+        // Rolled back: nothing changed.
+        Assert.Equal(committed, await StateAsync());
+        Assert.Equal(Sorted([IdOf(1), IdOf(3)]), IdsOf(await ReadDocumentsAsync(0)));
 
         await using (var tx = await Index.BeginAsync(Ct))
         {
             await tx.UpsertMediaAsync(Sidecar(2, "b"), false, StampFor(Sidecar(2)), Ct);
+            await tx.RemoveMediaAsync(IdOf(3), Ct);
+            Assert.Equal(Sorted([IdOf(1), IdOf(3)]), IdsOf(await ReadDocumentsAsync(0)));
             await tx.CommitAsync(Ct);
 
-            // Committed (not yet disposed): readable, with the write.
+            // Committed (not yet disposed): readable, with the writes.
             Assert.Equal(Sorted([IdOf(1), IdOf(2)]), IdsOf(await ReadDocumentsAsync(0)));
+            Assert.Equal([IdOf(2)], IdsOf(await ReadDocumentsAsync(committed.ChangeSeq)));
+            Assert.Single(await Index.RemovedSinceAsync(committed.ChangeSeq, Ct));
+            Assert.True((await StateAsync()).ChangeSeq > committed.ChangeSeq);
         }
     }
 

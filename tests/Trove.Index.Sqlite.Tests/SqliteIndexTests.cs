@@ -1,11 +1,10 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Trove.Application.Ports;
 using Trove.Application.Search;
 using Trove.Domain;
 using Trove.Library;
 using Trove.Search.Engine;
+using static Trove.Index.Sqlite.Tests.TestData;
 
 namespace Trove.Index.Sqlite.Tests;
 
@@ -13,7 +12,6 @@ namespace Trove.Index.Sqlite.Tests;
 public sealed class SqliteIndexTests : IDisposable
 {
     private static readonly CancellationToken Ct = CancellationToken.None;
-    private static readonly DateTimeOffset T0 = new(2024, 3, 1, 12, 0, 0, TimeSpan.Zero);
 
     private readonly TempDirectory _temp = new();
 
@@ -199,15 +197,6 @@ public sealed class SqliteIndexTests : IDisposable
     }
 
     [Fact]
-    public async Task Only_one_transaction_can_be_open_per_instance()
-    {
-        await using var index = await SqliteIndexFactory.OpenPathAsync(DbPath, Ct);
-        await using var tx = await index.BeginAsync(Ct);
-
-        await Assert.ThrowsAsync<InvalidOperationException>(() => index.BeginAsync(Ct));
-    }
-
-    [Fact]
     public async Task A_committed_transaction_disposed_late_does_not_disturb_the_next_one()
     {
         await using var index = await SqliteIndexFactory.OpenPathAsync(DbPath, Ct);
@@ -315,27 +304,6 @@ public sealed class SqliteIndexTests : IDisposable
         }
 
         Assert.True(File.Exists(layout.StateDatabasePath));
-    }
-
-    private static string IdOf(int n) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("media-" + n)));
-
-    private static MediaSidecar Sidecar(int n, params string[] tags) => new()
-    {
-        Id = IdOf(n),
-        Revision = 1,
-        Original = new OriginalInfo { Ext = "jpg", MediaType = "image/jpeg", Size = 1000 },
-        CreatedAt = T0,
-        UpdatedAt = T0,
-        Tags = [.. tags.Select(t => new TagEntry { Name = t, AddedAt = T0 })],
-    };
-
-    private static FileStamp Stamp(MediaSidecar sidecar) => new(100, T0.UtcTicks, sidecar.Id[..32]);
-
-    private static async Task UpsertAsync(ILibraryIndex index, MediaSidecar sidecar)
-    {
-        await using var tx = await index.BeginAsync(Ct);
-        await tx.UpsertMediaAsync(sidecar, false, Stamp(sidecar), Ct);
-        await tx.CommitAsync(Ct);
     }
 
     /// <summary>Runs a query on a search engine freshly loaded from <paramref name="index"/>.</summary>

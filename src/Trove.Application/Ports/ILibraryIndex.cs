@@ -8,6 +8,13 @@ namespace Trove.Application.Ports;
 /// The rebuildable index over a library's files. Everything in it can be recomputed from the files
 /// (see <c>RebuildService</c>). Implementations: SQLite (embedded default); PostgreSQL later. Every
 /// implementation must pass the conformance suite in tests/Trove.Index.Conformance.
+/// <para>
+/// An instance serves many concurrent callers (the server's requests). At most one transaction is open on it at a
+/// time (<see cref="BeginAsync"/> waits for the open one to end). Reads made while a transaction is open see its
+/// uncommitted writes — except the change-tracking reads (<see cref="GetChangeStateAsync"/>,
+/// <see cref="ReadSearchDocumentsAsync"/>, <see cref="RemovedSinceAsync"/>, <see cref="ListAliasesAsync"/>), which
+/// always show committed state only.
+/// </para>
 /// </summary>
 public interface ILibraryIndex : IAsyncDisposable
 {
@@ -17,6 +24,11 @@ public interface ILibraryIndex : IAsyncDisposable
     /// <summary>True when the index was just created (or found unusable and recreated) and needs a rebuild.</summary>
     bool IsNew { get; }
 
+    /// <summary>
+    /// Opens the write transaction. While another transaction is open on this instance, waits until it is committed or
+    /// disposed (cancelling <paramref name="ct"/> stops the wait with <see cref="OperationCanceledException"/>): a
+    /// caller must not begin a second transaction while holding one.
+    /// </summary>
     Task<IIndexTransaction> BeginAsync(CancellationToken ct);
 
     Task<string?> GetMetaAsync(string key, CancellationToken ct);
@@ -58,20 +70,22 @@ public interface ILibraryIndex : IAsyncDisposable
     /// <summary>Perceptual hashes of every image (kind image, not in the trash) that has them, ordered by id.</summary>
     Task<IReadOnlyList<IndexedHashes>> ListPerceptualHashesAsync(CancellationToken ct);
 
-    /// <summary>Where the index stands, for keeping an in-memory search engine in step (also with other processes).</summary>
+    /// <summary>
+    /// Where the index stands, for keeping an in-memory search engine in step (also with other processes). Committed
+    /// state only, also while a transaction is open on this instance.
+    /// </summary>
     Task<IndexChangeState> GetChangeStateAsync(CancellationToken ct);
 
     /// <summary>
-    /// Media (library and trash) written after change number <paramref name="afterSeq"/> (0: all), by key. Only
-    /// committed state: enumerating while a write transaction is open on the same instance throws
-    /// <see cref="InvalidOperationException"/>.
+    /// Media (library and trash) written after change number <paramref name="afterSeq"/> (0: all), by key. Committed
+    /// state only, also while a transaction is open on this instance (its uncommitted writes are not shown).
     /// </summary>
     IAsyncEnumerable<SearchDocument> ReadSearchDocumentsAsync(long afterSeq, CancellationToken ct);
 
-    /// <summary>Keys of media removed from the index after change number <paramref name="afterSeq"/>.</summary>
+    /// <summary>Keys of media removed from the index after change number <paramref name="afterSeq"/>. Committed state only.</summary>
     Task<IReadOnlyList<int>> RemovedSinceAsync(long afterSeq, CancellationToken ct);
 
-    /// <summary>The alias table (alias → canonical tag).</summary>
+    /// <summary>The alias table (alias → canonical tag), for the search engine. Committed state only.</summary>
     Task<IReadOnlyList<KeyValuePair<string, string>>> ListAliasesAsync(CancellationToken ct);
 }
 
