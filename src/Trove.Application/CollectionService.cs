@@ -71,6 +71,47 @@ public sealed class CollectionService(TroveLibrary library)
         return ToIndexed(collection, -1);
     }
 
+    /// <summary>
+    /// Renames and/or describes a collection in one write: null leaves a field as it is, an empty description clears it,
+    /// tags replace the collection's tags.
+    /// </summary>
+    public async Task<IndexedCollection> UpdateAsync(string name, string? newName, string? description, IReadOnlyList<string>? tags, CancellationToken ct)
+    {
+        var clean = newName is null ? null : CleanName(newName);
+        var normalizedTags = tags?.Select(TagNames.Normalize).Distinct(StringComparer.Ordinal).ToList();
+        await using (var session = await library.BeginWriteAsync(ct).ConfigureAwait(false))
+        {
+            var collection = await RequireDefinitionAsync(name, ct).ConfigureAwait(false);
+            if (clean is not null && clean != collection.Name)
+            {
+                var clash = await FindAsync(clean, ct).ConfigureAwait(false);
+                if (clash is not null && clash.Id != collection.Id)
+                {
+                    throw new TroveUsageException("collection-exists", $"A collection named '{clean}' already exists.");
+                }
+
+                session.Audit("collection.rename", collection.Id, clean);
+                collection.Name = clean;
+            }
+
+            if (description is not null)
+            {
+                collection.Description = string.IsNullOrWhiteSpace(description) ? null : description.Trim();
+            }
+
+            if (normalizedTags is not null)
+            {
+                collection.Tags = normalizedTags;
+            }
+
+            await session.SaveCollectionAsync(collection, ct).ConfigureAwait(false);
+            session.Audit("collection.describe", collection.Id);
+            name = collection.Id;
+        }
+
+        return await RequireAsync(name, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Appends media to a collection (media already in it keep their place).</summary>
     public async Task<CollectionView> AddAsync(string name, IReadOnlyList<string> ids, CancellationToken ct)
     {

@@ -37,6 +37,25 @@ public sealed class MediaService(TroveLibrary library)
         return new MediaView(stored.Sidecar, stored.InTrash, path, categories);
     }
 
+    /// <summary>
+    /// Like <see cref="ShowAsync"/>, for someone browsing: media in the trash are visible to moderators only; for
+    /// anyone else they do not exist (<c>media-not-found</c>), as in search results.
+    /// </summary>
+    public async Task<MediaView> ShowVisibleAsync(string idOrPrefix, Accounts.Principal viewer, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(viewer);
+        var view = await ShowAsync(idOrPrefix, ct).ConfigureAwait(false);
+        if (view.InTrash && !CanSeeTrash(viewer))
+        {
+            throw new TroveException("media-not-found", $"No media with id '{idOrPrefix}' in this library.", "It may have been deleted; moderators can see and restore the trash.");
+        }
+
+        return view;
+    }
+
+    /// <summary>Who may see (and download) media in the trash: moderators and admins.</summary>
+    public static bool CanSeeTrash(Accounts.Principal viewer) => viewer?.Role >= Accounts.Role.Moderator;
+
     /// <summary>Moves media to the trash (restorable). Returns the ids moved.</summary>
     public async Task<IReadOnlyList<string>> DeleteAsync(IReadOnlyList<string> ids, CancellationToken ct)
     {

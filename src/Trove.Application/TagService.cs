@@ -7,6 +7,12 @@ public sealed record TagChange(string Id, IReadOnlyList<string> Added, IReadOnly
 
 public sealed record VocabularyChange(string Summary, int MediaUpdated);
 
+/// <summary>
+/// A tag as looked up: <see cref="AliasFrom"/> is the name asked for when it was an alias; <see cref="ImpliesAll"/> is
+/// every tag it implies, transitively; <see cref="ImpliedBy"/> the tags that imply it directly.
+/// </summary>
+public sealed record TagLookup(TagCount Tag, string? AliasFrom, IReadOnlyList<string> ImpliesAll, IReadOnlyList<string> ImpliedBy);
+
 public sealed record TagListing(IReadOnlyList<TagCount> Tags, IReadOnlyList<string> Categories);
 
 /// <summary>Tags on media, and the vocabulary: categories, descriptions, aliases, implications.</summary>
@@ -35,7 +41,57 @@ public sealed class TagService(TroveLibrary library)
         await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
         var stored = session.Read(id);
         var sidecar = stored.Sidecar;
-        var vocabulary = session.Vocabulary;
+        var removed = RemoveFrom(sidecar, session.Vocabulary, names);
+        if (removed.Count > 0)
+        {
+            await session.SaveAsync(sidecar, stored.InTrash, ct).ConfigureAwait(false);
+            session.Audit("tag.remove", id, string.Join(' ', removed));
+        }
+
+        return new TagChange(id, [], removed, sidecar.Tags.Select(t => t.Name).ToList());
+    }
+
+    /// <summary>
+    /// Removes and adds tags on one media in one write (removals first, so a tag may be swapped for another). A tag may
+    /// not be named in both lists.
+    /// </summary>
+    public async Task<TagChange> ChangeAsync(string idOrPrefix, IReadOnlyList<string> add, IReadOnlyList<string> remove, CancellationToken ct)
+    {
+        var adding = add.Select(TagNames.Normalize).ToList();
+        var removing = remove.Select(TagNames.Normalize).ToList();
+        var both = adding.Intersect(removing, StringComparer.Ordinal).ToList();
+        if (both.Count > 0)
+        {
+            throw new TroveUsageException("tag-add-and-remove", $"'{both[0]}' is both added and removed; name each tag in one list only.");
+        }
+
+        var id = await library.ResolveIdAsync(idOrPrefix, ct).ConfigureAwait(false);
+        await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
+        var stored = session.Read(id);
+        var sidecar = stored.Sidecar;
+        var removed = RemoveFrom(sidecar, session.Vocabulary, removing);
+        var added = TagApplier.Add(sidecar, session.Vocabulary, adding, TagSources.Manual, library.Actor, session.Now);
+        if (removed.Count > 0 || added.Count > 0)
+        {
+            await session.SaveAsync(sidecar, stored.InTrash, ct).ConfigureAwait(false);
+            if (removed.Count > 0)
+            {
+                session.Audit("tag.remove", id, string.Join(' ', removed));
+            }
+
+            if (added.Count > 0)
+            {
+                session.Audit("tag.add", id, string.Join(' ', added));
+            }
+        }
+
+        return new TagChange(id, added, removed, sidecar.Tags.Select(t => t.Name).ToList());
+    }
+
+    /// <summary>Removes the (alias-resolved) tags from a sidecar; refuses to remove a tag that a remaining tag implies.</summary>
+    private static List<string> RemoveFrom(MediaSidecar sidecar, Vocabulary vocabulary, IReadOnlyList<string> names)
+    {
+        var id = sidecar.Id;
         var removing = names.Select(vocabulary.Resolve).Where(sidecar.HasTag).Distinct(StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
         var remaining = sidecar.Tags.Select(t => t.Name).Where(n => !removing.Contains(n)).ToList();
         var stillImplied = vocabulary.ImpliedParents(remaining);
@@ -50,14 +106,8 @@ public sealed class TagService(TroveLibrary library)
             }
         }
 
-        if (removing.Count > 0)
-        {
-            sidecar.Tags.RemoveAll(t => removing.Contains(t.Name));
-            await session.SaveAsync(sidecar, stored.InTrash, ct).ConfigureAwait(false);
-            session.Audit("tag.remove", id, string.Join(' ', removing));
-        }
-
-        return new TagChange(id, [], removing.Order(StringComparer.Ordinal).ToList(), sidecar.Tags.Select(t => t.Name).ToList());
+        sidecar.Tags.RemoveAll(t => removing.Contains(t.Name));
+        return removing.Order(StringComparer.Ordinal).ToList();
     }
 
     public async Task<TagListing> ListAsync(CancellationToken ct)
@@ -65,6 +115,49 @@ public sealed class TagService(TroveLibrary library)
         var tags = await library.Index.ListTagsAsync(ct).ConfigureAwait(false);
         var vocabulary = library.Files.ReadVocabulary(out _);
         return new TagListing(tags, vocabulary.AllCategories.ToList());
+    }
+
+    /// <summary>One tag with its count, category, description, implications and aliases; an alias is answered with its canonical tag.</summary>
+    public async Task<TagLookup> GetAsync(string nameRaw, CancellationToken ct)
+    {
+        var name = TagNames.Normalize(nameRaw);
+        var vocabulary = library.Files.ReadVocabulary(out _);
+        var canonical = vocabulary.Resolve(name);
+        var tags = await library.Index.ListTagsAsync(ct).ConfigureAwait(false);
+        var found = tags.FirstOrDefault(t => t.Name == canonical)
+            ?? throw new TroveException("tag-not-found", $"There is no tag '{name}' (no media carries it and the vocabulary does not name it).", "List tags with 'trove tags list'.");
+        return new TagLookup(
+            found,
+            canonical == name ? null : name,
+            vocabulary.ImpliedParents([canonical]).Keys.Order(StringComparer.Ordinal).ToList(),
+            vocabulary.Implications.Where(i => i.Parent == canonical).Select(i => i.Child).Order(StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>Sets a tag's category and/or description in one write (null leaves a field as it is; an empty description clears it).</summary>
+    public async Task<VocabularyChange> UpdateAsync(string tagRaw, string? categoryRaw, string? description, CancellationToken ct)
+    {
+        var tag = TagNames.Normalize(tagRaw);
+        var category = categoryRaw is null ? null : TagNames.Normalize(categoryRaw);
+        await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
+        if (category is not null)
+        {
+            session.Vocabulary.SetCategory(tag, category);
+        }
+
+        if (description is not null)
+        {
+            session.Vocabulary.SetDescription(tag, description);
+        }
+
+        if (category is null && description is null)
+        {
+            return new VocabularyChange($"'{session.Vocabulary.Resolve(tag)}' unchanged", 0);
+        }
+
+        await session.SaveVocabularyAsync(ct).ConfigureAwait(false);
+        var canonical = session.Vocabulary.Resolve(tag);
+        session.Audit("tags.update", canonical, category);
+        return new VocabularyChange($"'{canonical}' updated", 0);
     }
 
     public async Task<Vocabulary> VocabularyAsync(CancellationToken ct)

@@ -59,21 +59,7 @@ public sealed class ExportService(TroveLibrary library)
 
     public async Task<ExportReport> ExportAsync(ExportOptions options, IProgress<ProgressInfo>? progress, CancellationToken ct)
     {
-        if (!string.Equals(options.Format, "kohya", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new TroveUsageException("bad-format", $"Export format '{options.Format}' is not known; the formats are: kohya.");
-        }
-
-        if (options.MaxSize is < 16)
-        {
-            throw new TroveUsageException("bad-size", "--max-size must be at least 16 pixels.");
-        }
-
-        if (options.Repeat is < 1)
-        {
-            throw new TroveUsageException("bad-repeat", "--repeat must be at least 1.");
-        }
-
+        Validate(options);
         var ids = await AllIdsAsync(options.Query, ct).ConfigureAwait(false);
         var vocabulary = library.Files.ReadVocabulary(out _);
         var counts = (await library.Index.ListTagsAsync(ct).ConfigureAwait(false)).ToDictionary(t => t.Name, t => t.Count, StringComparer.Ordinal);
@@ -186,6 +172,31 @@ public sealed class ExportService(TroveLibrary library)
         await sink.WriteAsync("manifest.json", null, json, compress: true, ct).ConfigureAwait(false);
         var bytes = sink.Complete();
         return new ExportReport(sink.FinalPath, ids.Count, images, crops, masks, bytes, failed);
+    }
+
+    /// <summary>
+    /// Refuses options an export would refuse (unknown format, too small a size, bad repeat, malformed query) without
+    /// doing anything, so that a background export can be refused before it is queued.
+    /// </summary>
+    public static void Validate(ExportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!string.Equals(options.Format, "kohya", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new TroveUsageException("bad-format", $"Export format '{options.Format}' is not known; the formats are: kohya.");
+        }
+
+        if (options.MaxSize is < 16)
+        {
+            throw new TroveUsageException("bad-size", "--max-size must be at least 16 pixels.");
+        }
+
+        if (options.Repeat is < 1)
+        {
+            throw new TroveUsageException("bad-repeat", "--repeat must be at least 1.");
+        }
+
+        Trove.Search.Query.QueryParser.Parse(options.Query);
     }
 
     /// <summary>The media to export, oldest first unless the query says otherwise.</summary>

@@ -46,14 +46,15 @@ public sealed record CropListResponse(string Id, int? Width, int? Height, IReadO
         l.Crops.Select(c => new CropResponse(c.Name, c.X, c.Y, c.W, c.H, c.CreatedAt, c.CreatedBy, AnnotationEndpoints.CropImageUrl(l.Id, c.Name))).ToList());
 }
 
-public sealed record MediaUrls(string Original, string Thumbnail)
+/// <summary>Where to fetch a mask (it is a media of its own).</summary>
+public sealed record MaskUrls(string Original, string Thumbnail)
 {
-    public static MediaUrls Of(string id) => new($"/api/media/{id}/original", $"/api/media/{id}/thumbnail?size=256");
+    public static MaskUrls Of(string id) => new($"/api/media/{id}/original", $"/api/media/{id}/thumbnail?size=256");
 }
 
-public sealed record MaskResponse(string Id, string Category, int? Width, int? Height, MediaUrls Urls)
+public sealed record MaskResponse(string Id, string Category, int? Width, int? Height, MaskUrls Urls)
 {
-    public static MaskResponse From(MaskView m) => new(m.Id, m.Category, m.Width, m.Height, MediaUrls.Of(m.Id));
+    public static MaskResponse From(MaskView m) => new(m.Id, m.Category, m.Width, m.Height, MaskUrls.Of(m.Id));
 }
 
 public sealed record MaskListResponse(string ImageId, IReadOnlyList<MaskResponse> Masks)
@@ -125,17 +126,18 @@ public static class AnnotationEndpoints
             return TypedResults.Ok(CropListResponse.From(await service.RemoveAsync(resolved, name, ct).ConfigureAwait(false)));
         }).RequireAuthorization(Policies.Member).WithSummary("Delete a named crop");
         crops.MapGet("/{name}/image", CropImageAsync)
+            .Produces<Stream>(StatusCodes.Status200OK, "image/webp", "image/jpeg", "image/png")
             .WithSummary("The crop rendered (size = longest side in pixels; format webp, jpeg or png); ETag and short private caching");
 
         var masks = media.MapGroup("/masks").WithTags("Masks");
         masks.MapGet("/", async (string id, MaskService service, CancellationToken ct) =>
             TypedResults.Ok(MaskListResponse.From(await service.ListAsync(id, ct).ConfigureAwait(false))))
             .WithSummary("The masks of an image (media of kind mask, by category)");
+        // The form is read in the handler (no IFormFile parameter and no .Accepts(), whose routing check would answer
+        // other content types with a bare 415): cookie sessions are held to X-CSRF-TOKEN by UseApiAntiforgery.
         masks.MapPost("/", UploadMaskAsync)
             .RequireAuthorization(Policies.Member)
             .RequireRateLimiting(TroveServer.UploadRateLimit)
-            .DisableAntiforgery()
-            .Accepts<IFormFile>("multipart/form-data")
             .WithSummary("Upload a mask of this image (multipart: file, category); it must have the image's size or shape");
     }
 
@@ -152,10 +154,11 @@ public static class AnnotationEndpoints
         return rect;
     }
 
-    private static async Task<IResult> CropImageAsync(HttpContext context, string id, string name, int? size, string? format, CropService service, CancellationToken ct)
+    private static async Task<IResult> CropImageAsync(HttpContext context, string id, string name, string? size, string? format, CropService service, CancellationToken ct)
     {
         var imageFormat = ParseFormat(format);
-        var rendered = await service.RenderAsync(id, name, size, imageFormat, ct).ConfigureAwait(false);
+        int? maxSize = string.IsNullOrWhiteSpace(size) ? null : MediaEndpoints.QueryInt(size, "size", 0, 1, int.MaxValue);
+        var rendered = await service.RenderAsync(id, name, maxSize, imageFormat, ct).ConfigureAwait(false);
         // The render's cache key names rectangle, size and format: a redefined crop gets a new tag.
         var key = Path.GetFileNameWithoutExtension(rendered.Path);
         var tag = new EntityTagHeaderValue("\"" + key[(key.LastIndexOf('-') + 1)..] + "\"");
@@ -176,7 +179,7 @@ public static class AnnotationEndpoints
         var resolved = await MediaAccess.EnsureCanEditAsync(context, mediaService, id, ct).ConfigureAwait(false);
         if (!context.Request.HasFormContentType)
         {
-            throw new TroveException("unsupported-media-type", "Send the mask as multipart/form-data with a 'file' part (and a 'category' field).");
+            throw new TroveException("unsupported-media-type", $"A mask is uploaded as multipart/form-data, not '{context.Request.ContentType}'.", "Send a 'file' part and a 'category' field, e.g. curl -F file=@mask.png -F category=person.");
         }
 
         var form = await context.Request.ReadFormAsync(ct).ConfigureAwait(false);
@@ -211,9 +214,18 @@ public static class AnnotationEndpoints
                 throw new TroveException("unsupported-media-type", $"'{SafeFileName(file.FileName)}' is not an image Trove imports.");
             }
 
+            var maskId = report.Media[0];
             var listing = await masks.ListAsync(resolved, ct).ConfigureAwait(false);
+            if (!listing.Masks.Any(m => m.Id == maskId))
+            {
+                throw new TroveException(
+                    "conflict",
+                    $"This file is already in the library as media {maskId[..12]}, which is not a mask of {resolved[..12]}.",
+                    "A file is stored once; upload a different file as the mask.");
+            }
+
             var status = report.Imported > 0 ? "imported" : "duplicate";
-            return TypedResults.Ok(new MaskUploadResponse(resolved, report.Media[0], status, category, listing.Masks.Select(MaskResponse.From).ToList()));
+            return TypedResults.Ok(new MaskUploadResponse(resolved, maskId, status, category, listing.Masks.Select(MaskResponse.From).ToList()));
         }
         finally
         {

@@ -20,11 +20,6 @@ public sealed record CollectionDetailResponse(CollectionResponse Collection, lon
 {
     public static CollectionDetailResponse From(CollectionView view, int offset = 0, int? limit = null)
     {
-        if (offset < 0 || limit is < 0)
-        {
-            throw new TroveUsageException("bad-offset", "offset and limit cannot be negative.");
-        }
-
         var page = view.Members.Skip(offset).Take(limit ?? int.MaxValue)
             .Select((id, i) => new CollectionMemberResponse(id, offset + i + 1, $"/api/media/{id}/thumbnail?size=256"))
             .ToList();
@@ -57,8 +52,12 @@ public static class CollectionEndpoints
             var created = await service.CreateAsync(request.Name ?? string.Empty, request.Description, ct).ConfigureAwait(false);
             return TypedResults.Created($"/api/collections/{Uri.EscapeDataString(created.Name)}", CollectionResponse.From(created));
         }).RequireAuthorization(Policies.Member).WithSummary("Create a collection (member)");
-        collections.MapGet("/{name}", async (string name, int? offset, int? limit, CollectionService service, CancellationToken ct) =>
-            TypedResults.Ok(CollectionDetailResponse.From(await service.ShowAsync(TagEndpoints.RouteName(name), ct).ConfigureAwait(false), offset ?? 0, limit)))
+        collections.MapGet("/{name}", async (string name, string? offset, string? limit, CollectionService service, CancellationToken ct) =>
+        {
+            var skip = MediaEndpoints.QueryInt(offset, "offset", 0, 0, int.MaxValue);
+            int? take = string.IsNullOrWhiteSpace(limit) ? null : MediaEndpoints.QueryInt(limit, "limit", 0, 0, int.MaxValue);
+            return TypedResults.Ok(CollectionDetailResponse.From(await service.ShowAsync(TagEndpoints.RouteName(name), ct).ConfigureAwait(false), skip, take));
+        })
             .WithSummary("A collection (by name or id) and its members in order (optional offset/limit)");
         collections.MapPatch("/{name}", async (string name, UpdateCollectionRequest request, CollectionService service, CancellationToken ct) =>
         {

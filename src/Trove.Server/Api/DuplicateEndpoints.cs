@@ -28,9 +28,9 @@ public static class DuplicateEndpoints
     public static void Map(RouteGroupBuilder api)
     {
         var duplicates = api.MapGroup("/duplicates").WithTags("Duplicates").RequireAuthorization(Policies.Moderator);
-        duplicates.MapGet("/", async (int? distance, NearDuplicateService service, CancellationToken ct) =>
+        duplicates.MapGet("/", async (string? distance, NearDuplicateService service, CancellationToken ct) =>
         {
-            var d = distance ?? NearDuplicateCriteria.DefaultMaxDistance;
+            var d = MediaEndpoints.QueryInt(distance, "distance", NearDuplicateCriteria.DefaultMaxDistance, 0, NearDuplicateService.MaxDistance);
             var groups = await service.FindGroupsAsync(d, null, ct).ConfigureAwait(false);
             return TypedResults.Ok(new DuplicateGroupsResponse(
                 d,

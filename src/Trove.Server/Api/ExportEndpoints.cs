@@ -1,11 +1,125 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Trove.Application;
+using Trove.Application.Export;
+using Trove.Application.Jobs;
+using Trove.Domain;
+using Trove.Server.Auth;
 
 namespace Trove.Server.Api;
 
+/// <param name="Query">What to export (query language); "" is everything.</param>
+/// <param name="Text">What goes into each .txt: auto (primary caption, else tags), caption, tags, both.</param>
+public sealed record ExportRequest(
+    string? Query,
+    bool? Crops,
+    int? MaxSize,
+    bool? Masks,
+    int? Repeat,
+    string? Concept,
+    string? Text,
+    IReadOnlyList<string>? TagOrder,
+    bool? KeepUnderscores);
+
+/// <summary>A background job as clients see it; <see cref="Parameters"/> and <see cref="Result"/> are the job's own JSON.</summary>
+public sealed record JobResponse(
+    string Id,
+    string Kind,
+    string Status,
+    string CreatedBy,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    string? Phase,
+    long Done,
+    long? Total,
+    JsonElement? Parameters,
+    JsonElement? Result,
+    string? Error,
+    string? Download)
+{
+    public static JobResponse From(JobRecord j) => new(
+        j.Id, j.Kind, j.Status, j.CreatedBy, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Phase, j.Done, j.Total,
+        Parse(j.Parameters), Parse(j.Result), j.Error,
+        j.Kind == ExportJobs.Kind && j.Status == JobStatus.Succeeded ? $"/api/exports/{j.Id}/download" : null);
+
+    private static JsonElement? Parse(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>Exports as background jobs, and the jobs themselves (own jobs; admins all).</summary>
 public static class ExportEndpoints
 {
     public static void Map(RouteGroupBuilder api)
     {
-        _ = api;
+        api.MapPost("/exports", StartExportAsync)
+            .RequireAuthorization(Policies.Member)
+            .WithTags("Exports")
+            .WithSummary("Start exporting a query as a kohya dataset ZIP: 202 with the job (Location: /api/jobs/{id})");
+        api.MapGet("/exports/{jobId}/download", async (HttpContext context, string jobId, TroveLibrary library, CancellationToken ct) =>
+        {
+            var job = await new JobBoard(library).GetAsync(context.Principal(), jobId, ct).ConfigureAwait(false);
+            var path = ExportJobs.DownloadPath(library, job);
+            return TypedResults.PhysicalFile(path, "application/zip", fileDownloadName: $"trove-export-{job.Id}.zip", enableRangeProcessing: true);
+        })
+            .WithTags("Exports")
+            .Produces<Stream>(StatusCodes.Status200OK, "application/zip")
+            .WithSummary("The ZIP of a succeeded export (409 while it runs)");
+
+        var jobs = api.MapGroup("/jobs").WithTags("Jobs");
+        jobs.MapGet("/", async (HttpContext context, string? kind, string? limit, TroveLibrary library, CancellationToken ct) =>
+        {
+            var n = MediaEndpoints.QueryInt(limit, "limit", 50, 1, JobBoard.MaxLimit);
+            var list = await new JobBoard(library).ListAsync(context.Principal(), kind, n, ct).ConfigureAwait(false);
+            return TypedResults.Ok(list.Select(JobResponse.From).ToList());
+        }).WithSummary("Your jobs, newest first (admins: everyone's); ?kind=export&limit=50");
+        jobs.MapGet("/{id}", async (HttpContext context, string id, TroveLibrary library, CancellationToken ct) =>
+            TypedResults.Ok(JobResponse.From(await new JobBoard(library).GetAsync(context.Principal(), id, ct).ConfigureAwait(false))))
+            .WithSummary("One job: status, progress, result or error (yours, or any for admins)");
+        jobs.MapPost("/{id}/cancel", async (HttpContext context, string id, TroveLibrary library, JobRunner runner, CancellationToken ct) =>
+            TypedResults.Accepted($"/api/jobs/{id}", JobResponse.From(await new JobBoard(library).CancelAsync(runner, context.Principal(), id, ct).ConfigureAwait(false))))
+            .RequireAuthorization(Policies.Member)
+            .WithSummary("Ask a queued or running job to stop (409 when it has finished)");
+    }
+
+    private static async Task<Accepted<JobResponse>> StartExportAsync(ExportRequest? request, TroveLibrary library, JobRunner runner, ExportService export, CancellationToken ct)
+    {
+        var text = ExportText.Auto;
+        if (request?.Text is { Length: > 0 } t && (!Enum.TryParse(t.Trim(), ignoreCase: true, out text) || !Enum.IsDefined(text)))
+        {
+            throw new TroveUsageException("bad-text", $"Export text '{t}' is not known; use auto, caption, tags or both.");
+        }
+
+        var options = new ExportOptions(
+            Query: request?.Query ?? string.Empty,
+            Out: string.Empty,
+            Crops: request?.Crops ?? false,
+            MaxSize: request?.MaxSize,
+            Repeat: request?.Repeat,
+            Concept: string.IsNullOrWhiteSpace(request?.Concept) ? "images" : request.Concept,
+            Text: text,
+            TagOrder: request?.TagOrder,
+            KeepUnderscores: request?.KeepUnderscores ?? false,
+            Masks: request?.Masks ?? false);
+        var job = await ExportJobs.StartAsync(library, runner, export, options, ct).ConfigureAwait(false);
+        return TypedResults.Accepted($"/api/jobs/{job.Id}", JobResponse.From(job));
     }
 }

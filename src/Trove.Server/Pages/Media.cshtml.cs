@@ -1,0 +1,400 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Trove.Application;
+using Trove.Application.Accounts;
+using Trove.Application.Crops;
+using Trove.Application.Masks;
+using Trove.Application.Ports;
+using Trove.Application.Search;
+using Trove.Application.Similarity;
+using Trove.Domain;
+using Trove.Server.Api;
+using Trove.Server.Auth;
+
+namespace Trove.Server.Pages;
+
+/// <summary>
+/// One image: a large preview (draw crops on it, overlay masks), its file facts, tags by category, captions, crops,
+/// masks, collections, relations and near-duplicates. Editors (see <see cref="Permissions.CanEditMedia"/>) change tags,
+/// captions and crops here; each change goes through a named handler that calls the application service and answers
+/// with the re-rendered panel (htmx swaps it in), or redirects back when JavaScript is off.
+/// </summary>
+public sealed class MediaModel(
+    MediaService media,
+    TagService tagService,
+    CaptionService captionService,
+    CropService cropService,
+    MaskService maskService,
+    CollectionService collectionService,
+    SearchService search,
+    NearDuplicateService nearDuplicates) : PageModel
+{
+    /// <summary>The query the page was opened from (gallery links carry it), for previous/next.</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? Q { get; set; }
+
+    /// <summary>The media's position in the results of <see cref="Q"/>.</summary>
+    [BindProperty(SupportsGet = true)]
+    public int? I { get; set; }
+
+    public MediaView View { get; private set; } = null!;
+
+    public MediaSidecar Sidecar => View.Sidecar;
+
+    public string Id => View.Sidecar.Id;
+
+    public bool CanEdit { get; private set; }
+
+    public bool CanCollect { get; private set; }
+
+    public string? Missing { get; private set; }
+
+    public MediaTagsPanel Tags { get; private set; } = null!;
+
+    public MediaCaptionsPanel Captions { get; private set; } = null!;
+
+    public MediaCropsPanel Crops { get; private set; } = null!;
+
+    public MediaMasksPanel Masks { get; private set; } = null!;
+
+    public MediaCollectionsPanel Collections { get; private set; } = null!;
+
+    public MediaNav Nav { get; private set; } = MediaNav.None;
+
+    public async Task<IActionResult> OnGetAsync(string id, CancellationToken ct)
+    {
+        try
+        {
+            View = await media.ShowAsync(id, ct).ConfigureAwait(false);
+        }
+        catch (TroveException ex) when (ex.Code is "media-not-found" or "ambiguous-id" || ex.IsUsageError)
+        {
+            Missing = ex.Message;
+            Response.StatusCode = ex.Code == "media-not-found" ? StatusCodes.Status404NotFound : StatusCodes.Status400BadRequest;
+            return Page();
+        }
+
+        var principal = HttpContext.Principal();
+        CanEdit = Permissions.CanEditMedia(principal, Sidecar);
+        CanCollect = Permissions.CanCreateCollections(principal);
+        Tags = MediaTagsPanel.From(View, CanEdit);
+        Captions = new MediaCaptionsPanel(Id, Sidecar.Captions, CanEdit);
+        Crops = MediaCropsPanel.From(Sidecar, CanEdit);
+        Masks = await LoadMasksAsync(Id, CanEdit, ct).ConfigureAwait(false);
+        Collections = await LoadCollectionsAsync(Sidecar, CanCollect, ct).ConfigureAwait(false);
+        Nav = await MediaNav.LoadAsync(search, Q, I, Id, ct).ConfigureAwait(false);
+        return Page();
+    }
+
+    /// <summary>Adds the words typed (space or comma separated); a word starting with '-' removes that tag instead.</summary>
+    public async Task<IActionResult> OnPostAddTagAsync(string id, string? tags, CancellationToken ct)
+    {
+        var words = (tags ?? string.Empty).Split([' ', ',', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var remove = words.Where(w => w.StartsWith('-') && w.Length > 1).Select(w => w[1..]).ToList();
+        var add = words.Where(w => !w.StartsWith('-')).ToList();
+        if (add.Count == 0 && remove.Count == 0)
+        {
+            throw new TroveUsageException("no-tags", "Type one or more tags to add (separated by spaces); '-tag' removes one.");
+        }
+
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        var change = await tagService.ChangeAsync(resolved, add, remove, ct).ConfigureAwait(false);
+        Notify(Summary(change));
+        return await TagsPanelAsync(resolved, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IActionResult> OnPostRemoveTagAsync(string id, string? tag, CancellationToken ct)
+    {
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        var change = await tagService.RemoveAsync(resolved, [tag ?? string.Empty], ct).ConfigureAwait(false);
+        Notify(Summary(change));
+        return await TagsPanelAsync(resolved, ct).ConfigureAwait(false);
+    }
+
+    public async Task<IActionResult> OnPostAddCaptionAsync(string id, string? text, bool primary, CancellationToken ct)
+    {
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        var listing = await captionService.AddAsync(resolved, text ?? string.Empty, primary, ct).ConfigureAwait(false);
+        Notify("Caption added.");
+        return Respond("_MediaCaptions", new MediaCaptionsPanel(resolved, listing.Captions, true));
+    }
+
+    public async Task<IActionResult> OnPostPrimaryCaptionAsync(string id, int caption, CancellationToken ct)
+    {
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        var listing = await captionService.MarkPrimaryAsync(resolved, caption, ct).ConfigureAwait(false);
+        Notify($"Caption #{caption} is now the primary one.");
+        return Respond("_MediaCaptions", new MediaCaptionsPanel(resolved, listing.Captions, true));
+    }
+
+    public async Task<IActionResult> OnPostRemoveCaptionAsync(string id, int caption, CancellationToken ct)
+    {
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        var listing = await captionService.RemoveAsync(resolved, caption, ct).ConfigureAwait(false);
+        Notify($"Caption #{caption} removed.");
+        return Respond("_MediaCaptions", new MediaCaptionsPanel(resolved, listing.Captions, true));
+    }
+
+    /// <summary>The crops panel (the page's script asks for it after saving a crop through the API).</summary>
+    public async Task<IActionResult> OnGetCropsAsync(string id, CancellationToken ct)
+    {
+        var view = await media.ShowAsync(id, ct).ConfigureAwait(false);
+        return Partial("_MediaCrops", MediaCropsPanel.From(view.Sidecar, Permissions.CanEditMedia(HttpContext.Principal(), view.Sidecar)));
+    }
+
+    public async Task<IActionResult> OnPostDeleteCropAsync(string id, string? name, CancellationToken ct)
+    {
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        var listing = await cropService.RemoveAsync(resolved, name ?? string.Empty, ct).ConfigureAwait(false);
+        Notify($"Crop '{name}' deleted.");
+        return Respond("_MediaCrops", new MediaCropsPanel(resolved, listing.Width, listing.Height, listing.Crops, true));
+    }
+
+    /// <summary>The masks panel (asked for after a mask upload through the API).</summary>
+    public async Task<IActionResult> OnGetMasksAsync(string id, CancellationToken ct)
+    {
+        var view = await media.ShowAsync(id, ct).ConfigureAwait(false);
+        return Partial("_MediaMasks", await LoadMasksAsync(view.Sidecar.Id, Permissions.CanEditMedia(HttpContext.Principal(), view.Sidecar), ct).ConfigureAwait(false));
+    }
+
+    public async Task<IActionResult> OnPostAddToCollectionAsync(string id, string? collection, CancellationToken ct)
+    {
+        if (!Permissions.CanCreateCollections(HttpContext.Principal()))
+        {
+            throw Permissions.Forbidden("add media to collections");
+        }
+
+        if (string.IsNullOrWhiteSpace(collection))
+        {
+            throw new TroveUsageException("no-collection", "Choose a collection to add this image to.");
+        }
+
+        var view = await media.ShowAsync(id, ct).ConfigureAwait(false);
+        var shown = await collectionService.AddAsync(collection, [view.Sidecar.Id], ct).ConfigureAwait(false);
+        Notify($"Added to '{shown.Collection.Name}'.");
+        view = await media.ShowAsync(view.Sidecar.Id, ct).ConfigureAwait(false);
+        return Respond("_MediaCollections", await LoadCollectionsAsync(view.Sidecar, true, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>Near-duplicates of the image (loaded when the strip scrolls into view).</summary>
+    public async Task<IActionResult> OnGetSimilarAsync(string id, CancellationToken ct)
+    {
+        try
+        {
+            var found = await nearDuplicates.SimilarAsync(id, 8, 24, ct).ConfigureAwait(false);
+            return Partial("_MediaSimilar", new MediaSimilarPanel(found, null));
+        }
+        catch (TroveException ex) when (ex.Code == "no-perceptual-hash")
+        {
+            return Partial("_MediaSimilar", new MediaSimilarPanel([], ex.Message));
+        }
+    }
+
+    public async Task<IActionResult> OnPostDeleteAsync(string id, CancellationToken ct)
+    {
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        await media.DeleteAsync([resolved], ct).ConfigureAwait(false);
+        return Reload();
+    }
+
+    public async Task<IActionResult> OnPostRestoreAsync(string id, CancellationToken ct)
+    {
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        await media.RestoreAsync([resolved], ct).ConfigureAwait(false);
+        return Reload();
+    }
+
+    private async Task<IActionResult> TagsPanelAsync(string id, CancellationToken ct)
+    {
+        var view = await media.ShowAsync(id, ct).ConfigureAwait(false);
+        return Respond("_MediaTags", MediaTagsPanel.From(view, true));
+    }
+
+    private async Task<MediaMasksPanel> LoadMasksAsync(string id, bool canEdit, CancellationToken ct)
+    {
+        var listing = await maskService.ListAsync(id, ct).ConfigureAwait(false);
+        return new MediaMasksPanel(id, listing.Masks, canEdit);
+    }
+
+    private async Task<MediaCollectionsPanel> LoadCollectionsAsync(MediaSidecar sidecar, bool canAdd, CancellationToken ct)
+    {
+        var all = await collectionService.ListAsync(ct).ConfigureAwait(false);
+        var mine = sidecar.Collections.Select(c => c.Collection).ToHashSet(StringComparer.Ordinal);
+        var inThem = all.Where(c => mine.Contains(c.Id)).OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        var others = all.Where(c => !mine.Contains(c.Id)).OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
+        return new MediaCollectionsPanel(sidecar.Id, inThem, others, canAdd);
+    }
+
+    private bool IsHtmx => Request.Headers.ContainsKey("HX-Request");
+
+    /// <summary>The panel for htmx; without JavaScript (a plain form post) back to the page.</summary>
+    private IActionResult Respond(string partial, object model) =>
+        IsHtmx ? Partial(partial, model) : Redirect(Request.Path + BackQuery());
+
+    private IActionResult Reload()
+    {
+        if (IsHtmx)
+        {
+            Response.Headers["HX-Refresh"] = "true";
+            return Content(string.Empty);
+        }
+
+        return Redirect(Request.Path + BackQuery());
+    }
+
+    private string BackQuery()
+    {
+        var parts = new List<string>();
+        if (!string.IsNullOrEmpty(Q))
+        {
+            parts.Add("q=" + Uri.EscapeDataString(Q));
+        }
+
+        if (I is { } i)
+        {
+            parts.Add("i=" + i);
+        }
+
+        return parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
+    }
+
+    /// <summary>A message for the toast (htmx raises it as an event on the page).</summary>
+    private void Notify(string message) =>
+        Response.Headers["HX-Trigger"] = JsonSerializer.Serialize(new Dictionary<string, string> { ["trove:toast"] = message });
+
+    private static string Summary(TagChange change)
+    {
+        var parts = new List<string>();
+        if (change.Added.Count > 0)
+        {
+            parts.Add("Added " + string.Join(", ", change.Added));
+        }
+
+        if (change.Removed.Count > 0)
+        {
+            parts.Add("Removed " + string.Join(", ", change.Removed));
+        }
+
+        return parts.Count == 0 ? "No change: the tags were already like that." : string.Join("; ", parts) + ".";
+    }
+}
+
+/// <summary>Tags of one media grouped by category, in the order people scan them.</summary>
+public sealed record MediaTagsPanel(string Id, IReadOnlyList<MediaTagGroup> Groups, int Count, bool CanEdit)
+{
+    public static readonly IReadOnlyList<string> CategoryOrder = ["character", "copyright", "artist", "general", "meta", "rating"];
+
+    public static MediaTagsPanel From(MediaView view, bool canEdit)
+    {
+        var groups = view.Sidecar.Tags
+            .GroupBy(t => view.TagCategories.GetValueOrDefault(t.Name) ?? Vocabulary.DefaultCategory, StringComparer.Ordinal)
+            .Select(g => new MediaTagGroup(g.Key, g.OrderBy(t => t.Name, StringComparer.Ordinal).ToList()))
+            .OrderBy(g => Rank(g.Category))
+            .ThenBy(g => g.Category, StringComparer.Ordinal)
+            .ToList();
+        return new MediaTagsPanel(view.Sidecar.Id, groups, view.Sidecar.Tags.Count, canEdit);
+    }
+
+    private static int Rank(string category)
+    {
+        for (var i = 0; i < CategoryOrder.Count; i++)
+        {
+            if (CategoryOrder[i] == category)
+            {
+                return i;
+            }
+        }
+
+        return CategoryOrder.Count;
+    }
+}
+
+public sealed record MediaTagGroup(string Category, IReadOnlyList<TagEntry> Tags)
+{
+    /// <summary>A CSS-safe class for the category colour (user-defined categories share one).</summary>
+    public string CssClass => MediaTagsPanel.CategoryOrder.Contains(Category) ? "cat-" + Category : "cat-other";
+}
+
+public sealed record MediaCaptionsPanel(string Id, IReadOnlyList<CaptionEntry> Captions, bool CanEdit);
+
+public sealed record MediaCropsPanel(string Id, int? Width, int? Height, IReadOnlyList<CropEntry> Crops, bool CanEdit)
+{
+    public static MediaCropsPanel From(MediaSidecar sidecar, bool canEdit) =>
+        new(sidecar.Id, sidecar.Original.Width, sidecar.Original.Height, sidecar.Crops.OrderBy(c => c.Name, StringComparer.Ordinal).ToList(), canEdit);
+
+    /// <summary>The rendered crop; the rectangle is in the URL so a redefined crop is not served from the browser's cache.</summary>
+    public string ImageUrl(CropEntry crop, int size) =>
+        $"{AnnotationEndpoints.CropImageUrl(Id, crop.Name)}?size={size}&r={crop.X}-{crop.Y}-{crop.W}-{crop.H}";
+}
+
+public sealed record MediaMasksPanel(string Id, IReadOnlyList<MaskView> Masks, bool CanEdit);
+
+public sealed record MediaCollectionsPanel(string Id, IReadOnlyList<IndexedCollection> In, IReadOnlyList<IndexedCollection> Available, bool CanAdd);
+
+public sealed record MediaSimilarPanel(IReadOnlyList<SimilarMedia> Items, string? Message);
+
+/// <summary>Where the media stands in the results it was opened from: position, total, previous and next.</summary>
+public sealed record MediaNav(string? Query, int? Index, long Total, string? PrevId, string? NextId)
+{
+    public static readonly MediaNav None = new(null, null, 0, null, null);
+
+    private const int Window = 10;
+
+    public static async Task<MediaNav> LoadAsync(SearchService search, string? query, int? index, string id, CancellationToken ct)
+    {
+        if (index is not { } i || i < 0)
+        {
+            return None;
+        }
+
+        var q = (query ?? string.Empty).Trim();
+        SearchResult page;
+        try
+        {
+            var offset = Math.Max(0, i - Window);
+            page = await search.SearchAsync(q, (2 * Window) + 1, offset, ct).ConfigureAwait(false);
+        }
+        catch (TroveUsageException)
+        {
+            return None;
+        }
+
+        // The results may have moved since the gallery was rendered: find the media near where it was.
+        var at = -1;
+        for (var k = 0; k < page.Ids.Count; k++)
+        {
+            if (page.Ids[k] == id && (at < 0 || Math.Abs(page.Offset + k - i) < Math.Abs(page.Offset + at - i)))
+            {
+                at = k;
+            }
+        }
+
+        if (at < 0)
+        {
+            return new MediaNav(q, null, page.Total, null, null);
+        }
+
+        return new MediaNav(
+            q,
+            page.Offset + at,
+            page.Total,
+            at > 0 ? page.Ids[at - 1] : null,
+            at + 1 < page.Ids.Count ? page.Ids[at + 1] : null);
+    }
+
+    public bool HasQuery => Query is not null;
+
+    /// <summary>The gallery page this media is on, scrolled to its tile.</summary>
+    public string BackUrl => Index is { } i
+        ? GalleryQuery.PageUrl(Query ?? string.Empty, i / IndexModel.PageSize * IndexModel.PageSize) + "#t" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : GalleryQuery.Url(Query ?? string.Empty);
+
+    public string? PrevUrl => PrevId is null || Index is null ? null : Link(PrevId, Index.Value - 1);
+
+    public string? NextUrl => NextId is null || Index is null ? null : Link(NextId, Index.Value + 1);
+
+    private string Link(string id, int index) =>
+        string.IsNullOrEmpty(Query) ? $"/media/{id}?i={index}" : $"/media/{id}?q={Uri.EscapeDataString(Query)}&i={index}";
+}
