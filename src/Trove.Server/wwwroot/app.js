@@ -399,7 +399,7 @@
         const t = e.target.closest?.('[data-action]');
         if (!t) return;
         switch (t.dataset.action) {
-          case 'crop-mode': Media.toggleCropMode(); break;
+          case 'crop-mode': Media.toggleCropMode(e.detail === 0); break;
           case 'crop-cancel': Media.cancel(); break;
           case 'edit-crop': Media.editCrop(t.closest('[data-crop]')); break;
           case 'toggle-masks': if (t.tagName !== 'INPUT') Media.toggleMasks(); break;
@@ -529,12 +529,15 @@
       $$('[data-action="crop-mode"]').forEach((b) => b.setAttribute('aria-pressed', on ? 'true' : 'false'));
     },
 
-    toggleCropMode() {
+    /** Crop mode: drag on the picture (touch too), or type the rectangle into the form (keyboard). */
+    toggleCropMode(fromKeyboard) {
       if (!Media.canEdit) return;
       if (Media.cropping) { Media.cancel(); return; }
       Media.setCropMode(true);
+      if (Media.form) Media.form.hidden = false;
       Media.stage.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-      toast('Drag on the picture to draw a crop; Esc cancels.');
+      if (fromKeyboard) Media.form?.elements.name.focus({ preventScroll: true });
+      toast('Drag on the picture to draw a crop (or type X, Y, W, H); Esc cancels.');
     },
 
     clearSelection() {
@@ -679,7 +682,7 @@
         }
         case 't': return Media.focusField('#tag-input');
         case 'e': return Media.focusField('#caption-text');
-        case 'c': Media.toggleCropMode(); return Media.canEdit;
+        case 'c': Media.toggleCropMode(true); return Media.canEdit;
         case 'm': Media.toggleMasks(); return true;
         case 'Delete': { const b = $('#delete-media'); if (b) b.click(); return !!b; }
         case 'Escape':
@@ -885,7 +888,12 @@
   Gallery.restore = () => {
     const m = /^#t(\d+)$/.exec(window.location.hash);
     const tile = m && document.getElementById(`t${m[1]}`);
-    if (tile) { tile.focus({ preventScroll: true }); tile.scrollIntoView({ block: 'center' }); }
+    if (!tile) return;
+    tile.focus({ preventScroll: true });
+    const center = () => tile.scrollIntoView({ block: 'center' });
+    center();
+    // The browser scrolls to the #fragment itself once the page has loaded; centre the tile after that.
+    if (document.readyState !== 'complete') window.addEventListener('load', () => requestAnimationFrame(center), { once: true });
   };
 
   function init() {
