@@ -113,13 +113,13 @@ public static class MediaEndpoints
             var resolved = await MediaAccess.EnsureCanEditAsync(context, service, id, ct).ConfigureAwait(false);
             await service.DeleteAsync([resolved], ct).ConfigureAwait(false);
             return TypedResults.Ok(new TrashStateResponse(resolved, InTrash: true));
-        }).WithSummary("Move media to the trash (restorable; members: their own uploads)");
+        }).RequireAuthorization(Policies.Member).WithSummary("Move media to the trash (restorable; members: their own uploads)");
         media.MapPost("/{id}/restore", async (HttpContext context, string id, MediaService service, CancellationToken ct) =>
         {
             var resolved = await MediaAccess.EnsureCanEditAsync(context, service, id, ct).ConfigureAwait(false);
             await service.RestoreAsync([resolved], ct).ConfigureAwait(false);
             return TypedResults.Ok(new TrashStateResponse(resolved, InTrash: false));
-        }).WithSummary("Bring media back from the trash (members: their own uploads)");
+        }).RequireAuthorization(Policies.Member).WithSummary("Bring media back from the trash (members: their own uploads)");
 
         api.MapPost("/trash/purge", async (PurgeRequest? request, MediaService service, CancellationToken ct) =>
             TypedResults.Ok(new PurgeResponse(await service.PurgeAsync(request?.Ids ?? [], ct).ConfigureAwait(false))))
