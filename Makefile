@@ -6,7 +6,7 @@ export DOTNET_NOLOGO := 1
 TROVE_LIBRARY ?= $(HOME)/.local/share/trove/library
 URLS ?= http://127.0.0.1:5080
 
-.PHONY: run test build restore deps bench-index bench-import bench-dupes bench-search clean
+.PHONY: run test build restore deps bench-index bench-import bench-dupes bench-search bench-api clean
 
 # Debian packages installed when missing (needs root or sudo; apt-get update runs only when something is missing).
 APT_PACKAGES := libvips42
@@ -75,6 +75,11 @@ bench-dupes: deps
 ## bench-search: search engine vs an SQLite FTS5 baseline on 1M synthetic media (generated into .data/bench-search once, then reused).
 bench-search: deps
 	$(DOTNET) run -c Release --project bench/Trove.Bench -- search $(BENCH_ARGS)
+
+## bench-api: the server under wrk on loopback (search pages, thumbnails, a 1:10 mix) vs a static-file baseline, 100k media (generated into .data/bench-api once, then reused).
+bench-api: deps
+	$(call apt_install,$(BENCH_API_APT_PACKAGES))
+	$(DOTNET) run -c Release --project bench/Trove.Bench -- api $(BENCH_ARGS)
 
 clean:
 	rm -rf artifacts */*/bin */*/obj

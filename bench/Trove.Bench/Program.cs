@@ -7,6 +7,7 @@ return mode switch
     "dupes" => DupesBench.Run(args.Skip(1).ToArray()),
     "import" => ImportBench.Run(args.Skip(1).ToArray()),
     "search" => await SearchBench.RunAsync(args.Skip(1).ToArray()),
+    "api" => await ApiBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -16,5 +17,6 @@ static int Usage()
     Console.Error.WriteLine("       Trove.Bench dupes [--count N] [--subset N] [--queries N]");
     Console.Error.WriteLine("       Trove.Bench import [--count N] [--parallel P] [--set DIR]");
     Console.Error.WriteLine("       Trove.Bench search [--count N] [--tags N] [--per-media N] [--queries N] [--batch N] [--dir DIR] [--profile] [--show N]");
+    Console.Error.WriteLine("       Trove.Bench api [--count N] [--tags N] [--per-media N] [--real N] [--duration S] [--connections N] [--threads N] [--dir DIR]");
     return 2;
 }

@@ -197,7 +197,7 @@ internal static class SearchData
     }
 
     /// <summary>Produces the media one at a time, in key order, from one seeded random sequence.</summary>
-    private sealed class Generator
+    internal sealed class Generator
     {
         private static readonly DateTimeOffset Start = new(2023, 1, 1, 0, 0, 0, TimeSpan.Zero);
         private static readonly (string Ext, string MediaType, double BytesPerPixelLo, double BytesPerPixelHi)[] Formats =

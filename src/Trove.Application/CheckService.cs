@@ -124,6 +124,23 @@ public sealed class CheckService(TroveLibrary library)
             {
                 await StaleTempAsync(path).ConfigureAwait(false);
             }
+
+            // Upload staging folders of the server (tmp/upload-…) are removed when their request ends; one left for
+            // over an hour belongs to a process that stopped mid-request. Younger ones may be in use right now.
+            foreach (var dir in Directory.EnumerateDirectories(layout.TempDir))
+            {
+                if (library.Now - new DateTimeOffset(Directory.GetLastWriteTimeUtc(dir), TimeSpan.Zero) > TimeSpan.FromHours(1))
+                {
+                    var p = new Problem("stale-temp-folder", null, layout.Relative(dir), "a staging folder left by an interrupted upload", true);
+                    if (session is not null)
+                    {
+                        Directory.Delete(dir, recursive: true);
+                        p = p with { Repaired = true };
+                    }
+
+                    Add(p);
+                }
+            }
         }
 
         var stamps = await library.Index.GetSidecarStampsAsync(ct).ConfigureAwait(false);

@@ -183,4 +183,24 @@ public sealed class CheckTests
         Assert.InRange(problem.Line!.Value, 4, 6);
         Assert.False(problem.Repaired);
     }
+
+    [Fact]
+    public async Task Upload_staging_folders_older_than_an_hour_are_stale_and_repair_removes_only_those()
+    {
+        await using var t = await CreateAsync();
+        var old = Path.Combine(t.Library.Layout.TempDir, "upload-old");
+        var fresh = Path.Combine(t.Library.Layout.TempDir, "upload-fresh");
+        Directory.CreateDirectory(old);
+        Directory.CreateDirectory(fresh);
+        await File.WriteAllTextAsync(Path.Combine(old, "a.jpg"), "partial", Ct);
+        Directory.SetLastWriteTimeUtc(old, DateTime.UtcNow.AddHours(-2));
+
+        var report = await t.Check.CheckAsync(repair: true, verifyHashes: false, null, Ct);
+
+        var problem = Assert.Single(report.Problems);
+        Assert.Equal("stale-temp-folder", problem.Type);
+        Assert.True(problem.Repaired);
+        Assert.False(Directory.Exists(old));
+        Assert.True(Directory.Exists(fresh));
+    }
 }
