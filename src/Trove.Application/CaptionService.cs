@@ -67,7 +67,7 @@ public sealed class CaptionService(TroveLibrary library)
     private static CaptionEntry Find(MediaSidecar sidecar, int captionId) =>
         sidecar.Captions.Find(c => c.Id == captionId)
         ?? throw new TroveUsageException(
-            "no-such-caption",
+            "caption-not-found",
             $"Media {sidecar.Id[..12]} has no caption #{captionId}" + (sidecar.Captions.Count == 0 ? " (it has no captions)." : $" (it has #{string.Join(", #", sidecar.Captions.Select(c => c.Id))})."),
             $"List them with 'trove caption list {sidecar.Id[..12]}'.");
 

@@ -183,7 +183,7 @@ public sealed class Vocabulary
     {
         if (!Aliases.Remove(from))
         {
-            throw new TroveUsageException("no-such-alias", $"'{from}' is not an alias.");
+            throw new TroveUsageException("alias-not-found", $"'{from}' is not an alias.");
         }
     }
 
@@ -223,7 +223,7 @@ public sealed class Vocabulary
         parent = Resolve(parent);
         if (Implications.RemoveAll(i => i.Child == child && i.Parent == parent) == 0)
         {
-            throw new TroveUsageException("no-such-implication", $"'{child}' does not imply '{parent}'.");
+            throw new TroveUsageException("implication-not-found", $"'{child}' does not imply '{parent}'.");
         }
     }
 

@@ -73,7 +73,7 @@ public sealed class CaptionTests
         var empty = await Assert.ThrowsAsync<TroveUsageException>(() => t.Captions.AddAsync(id, "   ", primary: false, Ct));
         Assert.Equal("empty-caption", empty.Code);
         var missing = await Assert.ThrowsAsync<TroveUsageException>(() => t.Captions.RemoveAsync(id, 7, Ct));
-        Assert.Equal("no-such-caption", missing.Code);
+        Assert.Equal("caption-not-found", missing.Code);
         Assert.Contains("#7", missing.Message, StringComparison.Ordinal);
         Assert.Contains("#1", missing.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<TroveUsageException>(() => t.Captions.MarkPrimaryAsync(id, 9, Ct));

@@ -105,7 +105,7 @@ public sealed class ImagingCommandsTests : IDisposable
         Assert.Empty(Crops(removed));
         var again = await Cli.InAsync(Library, "crop", "remove", media.Photo[..8], "face_shot", "--json");
         again.ShouldExit(2);
-        Assert.Equal("no-such-crop", again.ErrorCode());
+        Assert.Equal("crop-not-found", again.ErrorCode());
     }
 
     [Fact]

@@ -262,7 +262,7 @@ public class VocabularyTests
         Assert.Empty(v.Aliases);
 
         var ex = Assert.Throws<TroveUsageException>(() => v.RemoveAlias("a"));
-        Assert.Equal("no-such-alias", ex.Code);
+        Assert.Equal("alias-not-found", ex.Code);
     }
 
     // ---- Implications ----
@@ -368,7 +368,7 @@ public class VocabularyTests
         Assert.Empty(v.Implications);
 
         var ex = Assert.Throws<TroveUsageException>(() => v.RemoveImplication("a", "b"));
-        Assert.Equal("no-such-implication", ex.Code);
+        Assert.Equal("implication-not-found", ex.Code);
     }
 
     [Fact]

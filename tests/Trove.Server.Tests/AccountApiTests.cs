@@ -161,4 +161,23 @@ public sealed class AccountApiTests : IAsyncLifetime
     {
         await TestServer.ProblemAsync(await _server.As("admin").GetAsync("/api/nothing-here"), HttpStatusCode.NotFound, "not-found");
     }
+
+    [Fact]
+    public async Task Changing_your_own_password_keeps_this_session_and_ends_the_others()
+    {
+        var here = await _server.SessionAsync("alice");
+        var elsewhere = await _server.SessionAsync("alice");
+        await TestServer.ProblemAsync(await here.PostAsJsonAsync("/api/me/password", new { current = "not it", password = "a new long password" }), HttpStatusCode.Forbidden, "wrong-password");
+        await TestServer.ProblemAsync(await here.PostAsJsonAsync("/api/me/password", new { current = TestServer.Password, password = "short" }), HttpStatusCode.BadRequest, "weak-password");
+
+        var changed = await TestServer.JsonAsync(await here.PostAsJsonAsync("/api/me/password", new { current = TestServer.Password, password = "a new long password" }));
+
+        Assert.Equal("alice", (string?)(await TestServer.JsonAsync(await here.GetAsync("/api/me")))["name"]);
+        here.DefaultRequestHeaders.Remove("X-CSRF-TOKEN");
+        here.DefaultRequestHeaders.Add("X-CSRF-TOKEN", (string)changed["csrfToken"]!);
+        Assert.Equal(HttpStatusCode.Created, (await here.PostAsJsonAsync("/api/me/tokens", new { name = "after" })).StatusCode);
+        await TestServer.ProblemAsync(await elsewhere.GetAsync("/api/me"), HttpStatusCode.Unauthorized);
+        using var client = _server.Anonymous();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/auth/login", new { name = "alice", password = "a new long password" })).StatusCode);
+    }
 }

@@ -139,7 +139,7 @@ public sealed class AnnotationApiTests : IAsyncLifetime
         Assert.True((bool)left["primary"]!);
         Assert.Equal("A red sky over the sea.", _server.Library.Files.ReadSidecar(_alices).Sidecar.PrimaryCaption?.Text);
 
-        await TestServer.ProblemAsync(await alice.DeleteAsync($"/api/media/{_alices}/captions/9"), HttpStatusCode.BadRequest, "no-such-caption");
+        await TestServer.ProblemAsync(await alice.DeleteAsync($"/api/media/{_alices}/captions/9"), HttpStatusCode.NotFound, "caption-not-found");
         await TestServer.ProblemAsync(await alice.PostAsJsonAsync($"/api/media/{_alices}/captions", new { text = "   " }), HttpStatusCode.BadRequest, "empty-caption");
         await TestServer.ProblemAsync(await alice.PostAsJsonAsync($"/api/media/{_bobs}/captions", new { text = "not mine" }), HttpStatusCode.Forbidden, "forbidden");
     }
@@ -204,11 +204,11 @@ public sealed class AnnotationApiTests : IAsyncLifetime
         await TestServer.ProblemAsync(await alice.GetAsync(url + "?format=gif"), HttpStatusCode.BadRequest, "bad-format");
         await TestServer.ProblemAsync(await alice.GetAsync(url + "?size=0"), HttpStatusCode.BadRequest, "bad-size");
         await TestServer.ProblemAsync(await alice.GetAsync(url + "?size=big"), HttpStatusCode.BadRequest, "bad-size");
-        await TestServer.ProblemAsync(await alice.GetAsync($"/api/media/{_alices}/crops/nope/image"), HttpStatusCode.BadRequest, "no-such-crop");
+        await TestServer.ProblemAsync(await alice.GetAsync($"/api/media/{_alices}/crops/nope/image"), HttpStatusCode.NotFound, "crop-not-found");
 
         var removed = await TestServer.JsonAsync(await alice.DeleteAsync($"/api/media/{_alices}/crops/face"));
         Assert.Empty(removed["crops"]!.AsArray());
-        await TestServer.ProblemAsync(await alice.DeleteAsync($"/api/media/{_alices}/crops/face"), HttpStatusCode.BadRequest, "no-such-crop");
+        await TestServer.ProblemAsync(await alice.DeleteAsync($"/api/media/{_alices}/crops/face"), HttpStatusCode.NotFound, "crop-not-found");
     }
 
     [Fact]

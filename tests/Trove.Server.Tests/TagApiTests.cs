@@ -120,7 +120,7 @@ public sealed class TagApiTests : IAsyncLifetime
         var removed = await TestServer.JsonAsync(await mod.DeleteAsync("/api/tags/aliases/kitty"));
         Assert.Contains("no longer", (string?)removed["summary"], StringComparison.Ordinal);
         Assert.Empty((await TestServer.JsonAsync(await mod.GetAsync("/api/tags")))["aliases"]!.AsArray());
-        await TestServer.ProblemAsync(await mod.DeleteAsync("/api/tags/aliases/kitty"), HttpStatusCode.BadRequest, "no-such-alias");
+        await TestServer.ProblemAsync(await mod.DeleteAsync("/api/tags/aliases/kitty"), HttpStatusCode.NotFound, "alias-not-found");
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public sealed class TagApiTests : IAsyncLifetime
 
         await TestServer.JsonAsync(await mod.DeleteAsync("/api/tags/implications/kitty/cat"));
         Assert.Contains(_server.Library.Files.ReadSidecar(_first).Sidecar.Tags, t => t.Name == "cat");
-        await TestServer.ProblemAsync(await mod.DeleteAsync("/api/tags/implications/kitty/cat"), HttpStatusCode.BadRequest, "no-such-implication");
+        await TestServer.ProblemAsync(await mod.DeleteAsync("/api/tags/implications/kitty/cat"), HttpStatusCode.NotFound, "implication-not-found");
         var later = (await _server.ImportAsync("alice", _server.WriteJpeg("d.jpg", seed: 14)))[0];
         var tagged = await TestServer.JsonAsync(await _server.As("alice").PostAsJsonAsync($"/api/media/{later}/tags", new { add = new[] { "cat" } }));
         Assert.Equal(["animal", "cat"], tagged["tags"]!.AsArray().Select(n => (string)n!).Order());

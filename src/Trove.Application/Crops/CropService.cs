@@ -112,7 +112,7 @@ public sealed class CropService(TroveLibrary library)
         var sidecar = stored.Sidecar;
         if (sidecar.Crops.RemoveAll(c => c.Name == cropName) == 0)
         {
-            throw new TroveUsageException("no-such-crop", $"Media {id[..12]} has no crop named '{cropName}'" + Existing(sidecar), $"List them with 'trove crop list {id[..12]}'.");
+            throw new TroveUsageException("crop-not-found", $"Media {id[..12]} has no crop named '{cropName}'" + Existing(sidecar), $"List them with 'trove crop list {id[..12]}'.");
         }
 
         await session.SaveAsync(sidecar, stored.InTrash, ct).ConfigureAwait(false);
@@ -139,7 +139,7 @@ public sealed class CropService(TroveLibrary library)
         var id = await library.ResolveIdAsync(idOrPrefix, ct).ConfigureAwait(false);
         var stored = library.Files.ReadSidecar(id);
         var crop = stored.Sidecar.Crops.Find(c => c.Name == cropName)
-            ?? throw new TroveUsageException("no-such-crop", $"Media {id[..12]} has no crop named '{cropName}'" + Existing(stored.Sidecar), $"List them with 'trove crop list {id[..12]}'.");
+            ?? throw new TroveUsageException("crop-not-found", $"Media {id[..12]} has no crop named '{cropName}'" + Existing(stored.Sidecar), $"List them with 'trove crop list {id[..12]}'.");
         var original = library.Layout.OriginalPath(id, stored.Sidecar.Original.Ext, stored.InTrash);
         var rendered = Render(library, id, original, new PixelRect(crop.X, crop.Y, crop.W, crop.H), maxSize, format, quality: 92, ct);
         return rendered with { Crop = cropName };

@@ -54,7 +54,7 @@ public static class AccountEndpoints
 
         var me = api.MapGroup("/me").WithTags("Accounts");
         me.MapGet("/", Me).WithSummary("The signed-in account, and an antiforgery token for cookie sessions");
-        me.MapPost("/password", ChangePasswordAsync).WithSummary("Change your own password (needs the current one)");
+        me.MapPost("/password", ChangePasswordAsync).WithSummary("Change your own password (needs the current one); ends your other sessions, renews this one and answers its new antiforgery token");
         me.MapGet("/tokens", async (HttpContext context, AccountService accounts, CancellationToken ct) =>
             TypedResults.Ok((await accounts.ListTokensAsync(SignedIn(context).UserId, ct).ConfigureAwait(false)).Select(TokenResponse.From).ToList()))
             .WithSummary("Your API tokens");
@@ -147,17 +147,23 @@ public static class AccountEndpoints
         return TypedResults.Ok(new MeResponse(p.UserId, p.Name, Roles.Name(p.Role), csrf));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> ChangePasswordAsync(HttpContext context, PasswordRequest request, AccountService accounts, AccountCache cache, CancellationToken ct)
+    private static async Task<Ok<MeResponse>> ChangePasswordAsync(HttpContext context, PasswordRequest request, AccountService accounts, AccountCache cache, IAntiforgery antiforgery, CancellationToken ct)
     {
-        var p = SignedIn(context);
-        if (await accounts.SignInAsync(p.Name, request.Current ?? string.Empty, ct).ConfigureAwait(false) is null)
+        var user = await accounts.ChangeOwnPasswordAsync(SignedIn(context), request.Current ?? string.Empty, request.Password ?? string.Empty, ct).ConfigureAwait(false);
+        cache.Clear();
+
+        // The new stamp ends every session of the account — except this one, which is renewed when it made the change.
+        // Its antiforgery token is tied to the old identity, so the answer carries a new one.
+        string? csrf = null;
+        if (context.Request.Headers.Authorization.Count == 0 && Policies.IsSignedIn(context.User))
         {
-            return Problem(403, "bad-credentials", "The current password is wrong.");
+            var principal = new ClaimsPrincipal(Policies.Identity(user, Authentication.CookieScheme));
+            await context.SignInAsync(Authentication.CookieScheme, principal).ConfigureAwait(false);
+            context.User = principal;
+            csrf = antiforgery.GetAndStoreTokens(context).RequestToken;
         }
 
-        await accounts.SetPasswordAsync(p.Name, request.Password ?? string.Empty, ct).ConfigureAwait(false);
-        cache.Clear();
-        return TypedResults.NoContent();
+        return TypedResults.Ok(new MeResponse(user.Id, user.Name, Roles.Name(user.Role), csrf));
     }
 
     private static async Task<Created<CreatedUserResponse>> CreateUserAsync(CreateUserRequest request, AccountService accounts, CancellationToken ct)
@@ -182,12 +188,7 @@ public static class AccountEndpoints
 
         if (request.Disabled is { } disabled)
         {
-            if (disabled && user.Id == context.Principal().UserId)
-            {
-                throw new Trove.Domain.TroveException("conflict", "You cannot disable your own account.", "Ask another admin.");
-            }
-
-            user = await accounts.SetDisabledAsync(user.Name, disabled, ct).ConfigureAwait(false);
+            user = await accounts.SetDisabledByAsync(context.Principal(), user.Name, disabled, ct).ConfigureAwait(false);
         }
 
         cache.Clear();

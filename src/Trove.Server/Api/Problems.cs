@@ -16,7 +16,7 @@ public static class Problems
 {
     public static int StatusOf(TroveException ex) => ex.Code switch
     {
-        "forbidden" => StatusCodes.Status403Forbidden,
+        "forbidden" or "wrong-password" => StatusCodes.Status403Forbidden,
         "library-busy" => StatusCodes.Status503ServiceUnavailable,
         "disk-full" => StatusCodes.Status507InsufficientStorage,
         "upload-too-large" => StatusCodes.Status413PayloadTooLarge,

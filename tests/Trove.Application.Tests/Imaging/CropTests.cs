@@ -127,7 +127,7 @@ public sealed class CropTests
         var removed = await crops.RemoveAsync(id, "Red Corner", Ct);
         Assert.Equal(["green"], removed.Crops.Select(c => c.Name));
         var missing = await Assert.ThrowsAsync<TroveUsageException>(() => crops.RemoveAsync(id, "red_corner", Ct));
-        Assert.Equal("no-such-crop", missing.Code);
+        Assert.Equal("crop-not-found", missing.Code);
         Assert.Contains("green", missing.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<TroveUsageException>(() => crops.RenderAsync(id, "red_corner", null, ImageFormat.Png, Ct));
 
