@@ -92,6 +92,11 @@ public abstract class UiTest(BrowserFixture browser) : IAsyncLifetime
         await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
     }
 
-    protected Task ScreenshotAsync(string name) =>
-        Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDir, name + ".png"), FullPage = false });
+    /// <summary>Saves what the page shows once its images have arrived (artifacts/screenshots/NAME.png).</summary>
+    protected async Task ScreenshotAsync(string name)
+    {
+        await Page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await Page.WaitForFunctionAsync("() => [...document.images].filter(i => i.getBoundingClientRect().top < innerHeight).every(i => i.complete)");
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ScreenshotDir, name + ".png"), FullPage = false });
+    }
 }
