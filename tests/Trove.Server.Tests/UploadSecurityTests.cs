@@ -312,3 +312,58 @@ public sealed class UploadSecurityTests : IAsyncLifetime
 
     internal static string Sha256(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 }
+
+/// <summary>Malformed bodies and decompression bombs: refused with a problem or a failed item, never a 500, nothing stored.</summary>
+public sealed class MalformedUploadTests : IAsyncLifetime
+{
+    private TestServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await TestServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Theory]
+    [InlineData("/api/media")]
+    [InlineData("/api/media/{id}/masks")]
+    public async Task A_truncated_multipart_body_is_a_400_problem_and_nothing_is_stored(string url)
+    {
+        var target = (await _server.ImportAsync("alice", _server.WriteJpeg("target.jpg", 9)))[0];
+        url = url.Replace("{id}", target, StringComparison.Ordinal);
+        var jpeg = Uploads.Jpeg(_server, 3);
+        var body = new MemoryStream();
+        var head = Encoding.ASCII.GetBytes("--XYZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n");
+        body.Write(head);
+        body.Write(jpeg.AsSpan(0, jpeg.Length / 2));
+        using var content = new ByteArrayContent(body.ToArray());
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=XYZ");
+
+        var response = await _server.As("alice").PostAsync(url, content);
+
+        await TestServer.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-multipart");
+        Assert.Equal(1, await _server.Library.Index.CountMediaAsync(false, CancellationToken.None));
+        var temp = _server.Library.Layout.TempDir;
+        Assert.True(!Directory.Exists(temp) || !Directory.EnumerateFileSystemEntries(temp, "upload-*").Any(), "an upload staging folder was left behind");
+    }
+
+    [Fact]
+    public async Task A_multipart_body_without_a_boundary_is_refused()
+    {
+        using var content = new ByteArrayContent(Encoding.ASCII.GetBytes("not really multipart"));
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data");
+        var response = await _server.As("alice").PostAsync("/api/media", content);
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnsupportedMediaType, $"got {(int)response.StatusCode}");
+        Assert.StartsWith("application/problem+json", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_pixel_bomb_is_a_failed_item_with_the_reason()
+    {
+        var path = Path.Combine(_server.Scratch, "bomb.png");
+        TestImages.WritePngBomb(path, 60_000, 60_000);
+        var report = await Uploads.UploadAsync(_server.As("alice"), ("bomb.png", File.ReadAllBytes(path)));
+        var item = report["items"]![0]!;
+        Assert.Equal("failed", (string?)item["status"]);
+        Assert.Contains("pixel", (string?)item["error"], StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0, await _server.Library.Index.CountMediaAsync(false, CancellationToken.None));
+    }
+}

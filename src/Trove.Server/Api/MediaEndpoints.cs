@@ -240,8 +240,9 @@ public static class MediaEndpoints
                 }
             }
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException || (ex is IOException && ex is not BadHttpRequestException && ex.Source == "Microsoft.AspNetCore.WebUtilities"))
         {
+            // A body that ends early or breaks the multipart grammar (the reader's own errors; disk errors are not caught here).
             throw new TroveUsageException("bad-multipart", $"The multipart body is malformed: {ex.Message}", "Let your HTTP client build the form (curl -F, FormData, MultipartFormDataContent).");
         }
     }

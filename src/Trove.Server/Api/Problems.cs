@@ -71,6 +71,7 @@ public static class Problems
         {
             TroveException te => (StatusOf(te), te.Code, te.Message, te.Hint),
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "upload-too-large" : "bad-request", bad.Message, (string?)null),
+            InvalidDataException or IOException { Source: "Microsoft.AspNetCore.WebUtilities" } => (400, "bad-multipart", $"The request body is malformed: {error.Message}", "Let your HTTP client build the form (curl -F, FormData, MultipartFormDataContent)."),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "cancelled", "The request was cancelled.", null),
             _ => (500, "internal-error", "Something went wrong on the server; the details are in its log.", "Nothing was half-written: library files are replaced atomically."),
         };
