@@ -148,6 +148,11 @@ public sealed partial class CuratorFlowTests(BrowserFixture browser) : UiTest(br
         var ids = await Server.ImportAsync("alice", Server.WriteJpeg("p1.jpg", 21), Server.WriteJpeg("p2.jpg", 22));
         await new CollectionService(Server.Library).CreateAsync("holiday", "Summer pictures", CancellationToken.None);
         await new CollectionService(Server.Library).AddAsync("holiday", ids, CancellationToken.None);
+        var tags = new TagService(Server.Library);
+        await tags.AddAsync(ids[0], ["beach", "sunset", "rating_safe"], CancellationToken.None);
+        await tags.AddAsync(ids[1], ["beach", "portrait"], CancellationToken.None);
+        await tags.AliasAsync("seaside", "beach", CancellationToken.None);
+        await tags.ImplyAsync("sunset", "sky", CancellationToken.None);
         await SignInAsync("admin");
         await Page.GotoAsync("/?q=" + Uri.EscapeDataString("order:newest"));
         await Assertions.Expect(Page.GetByTestId("tile")).ToHaveCountAsync(2);
