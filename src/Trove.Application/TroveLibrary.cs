@@ -18,6 +18,9 @@ public sealed record LibraryEnvironment(
     /// <summary>Pixel operations (libvips at the edge); without it, imports still store files but skip thumbnails and hashes.</summary>
     public IImageEngine Imaging { get; init; } = new UnavailableImageEngine("Image processing is not configured in this host.");
 
+    /// <summary>Model inference (ONNX Runtime at the edge); without it, everything but running models keeps working.</summary>
+    public Inference.IInferenceEngine Inference { get; init; } = new Inference.UnavailableInferenceEngine("Model inference is not configured in this host.");
+
     public static LibraryEnvironment Create(ILibraryIndexFactory index, IStateStoreFactory state, TroveOptions? options = null, string actor = "test") =>
         new(index, state, options ?? new TroveOptions(), TimeProvider.System, NullLoggerFactory.Instance, actor);
 }
@@ -57,6 +60,8 @@ public sealed class TroveLibrary : IAsyncDisposable
     public string Actor => _currentActor.Value ?? Environment.Actor;
 
     public IImageEngine Imaging => Environment.Imaging;
+
+    public Inference.IInferenceEngine Inference => Environment.Inference;
 
     /// <summary>The in-memory search engine over this library (loaded on first search, kept in step with the index).</summary>
     public Search.LibrarySearch Search { get; }

@@ -1,0 +1,77 @@
+namespace Trove.Application.Inference;
+
+/// <summary>Element types of model tensors (the ones Trove's models use, and "other" for the rest).</summary>
+public enum TensorElementType
+{
+    Other = 0,
+    Float32,
+    Float16,
+    Float64,
+    Int64,
+    Int32,
+    Int8,
+    UInt8,
+    Bool,
+    String,
+}
+
+/// <summary>A model input or output as the model declares it; a dimension of -1 is dynamic (e.g. the batch).</summary>
+public sealed record TensorInfo(string Name, TensorElementType ElementType, IReadOnlyList<long> Shape)
+{
+    public int Rank => Shape.Count;
+}
+
+/// <summary>What a model takes and gives, read from the model file.</summary>
+public sealed record ModelSignature(IReadOnlyList<TensorInfo> Inputs, IReadOnlyList<TensorInfo> Outputs);
+
+/// <summary>Whether models can run here: the runtime's version, or what to install.</summary>
+public sealed record InferenceStatus(bool Available, string? Version, string? Message);
+
+/// <summary>How a session runs: threads inside one operator (0 = the runtime's default).</summary>
+public sealed record InferenceSessionOptions(int IntraOpThreads = 0);
+
+/// <summary>A float32 input: <paramref name="Data"/> holds the values in row-major order for <paramref name="Shape"/>.</summary>
+public sealed record InputTensor(string Name, ReadOnlyMemory<float> Data, IReadOnlyList<long> Shape);
+
+/// <summary>A float32 output, copied out of the runtime.</summary>
+public sealed record OutputTensor(string Name, float[] Data, IReadOnlyList<long> Shape);
+
+/// <summary>
+/// Runs models (ONNX Runtime at the edge, in Trove.Inference.Onnx). Without the native runtime the host uses
+/// <see cref="UnavailableInferenceEngine"/>, whose <see cref="Status"/> says what to install; everything that does not
+/// run a model keeps working.
+/// </summary>
+public interface IInferenceEngine
+{
+    InferenceStatus Status { get; }
+
+    /// <summary>Loads a model file. Throws <see cref="InferenceException"/> (code model-invalid / inference-unavailable) with the file named.</summary>
+    IInferenceSession Load(string modelPath, InferenceSessionOptions options);
+}
+
+/// <summary>A loaded model. Thread-safe for concurrent <see cref="Run"/> calls; dispose to free native memory.</summary>
+public interface IInferenceSession : IDisposable
+{
+    ModelSignature Signature { get; }
+
+    /// <summary>
+    /// Runs the model on float32 inputs (the batch is the first dimension) and returns the float32 outputs, in the
+    /// order the model declares them. Cancelling <paramref name="ct"/> stops a running inference.
+    /// </summary>
+    IReadOnlyList<OutputTensor> Run(IReadOnlyList<InputTensor> inputs, CancellationToken ct);
+}
+
+/// <summary>A model could not be loaded or run; <see cref="Code"/> is stable (inference-unavailable, model-invalid, inference-failed, inference-cancelled).</summary>
+public sealed class InferenceException(string code, string message, Exception? inner = null) : Exception(message, inner)
+{
+    public string Code { get; } = code;
+}
+
+/// <summary>Stands in when ONNX Runtime is missing: says what to install whenever a model is needed.</summary>
+public sealed class UnavailableInferenceEngine(string message) : IInferenceEngine
+{
+    public InferenceStatus Status { get; } = new(false, null, message);
+
+    public IInferenceSession Load(string modelPath, InferenceSessionOptions options) =>
+        throw new InferenceException("inference-unavailable", $"Cannot load {modelPath}: {message}");
+}
