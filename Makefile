@@ -17,6 +17,13 @@ BENCH_API_APT_PACKAGES := wrk
 HTMX_VERSION := 2.0.4
 HTMX_SHA1 := 74fce66b177eb59c6d251ecf1052a2478743bec9
 HTMX := .deps/npm/node_modules/htmx.org/dist/htmx.min.js
+# ONNX Runtime (model inference) — the native library from the onnxruntime-node npm package (checked against its
+# published SHA-1); only libonnxruntime.so.1 for this machine's architecture is kept. Trove works without it (no ML).
+# ONNXRUNTIME_TGZ=path uses a local copy of the package instead of downloading it.
+ONNXRUNTIME_VERSION := 1.30.0
+ONNXRUNTIME_SHA1 := 8d4c4a75f31088ec846f08cccb62f3272a7bf44a
+ONNXRUNTIME := .native/onnxruntime/libonnxruntime.so.1
+ONNXRUNTIME_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x64)
 BENCH_APT_PACKAGES := libvips-tools
 
 define apt_install
@@ -34,6 +41,7 @@ deps:
 	@command -v $(DOTNET) >/dev/null || { echo "The .NET SDK (10.0) is required: https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
 	$(call apt_install,$(APT_PACKAGES))
 	@$(MAKE) --no-print-directory $(HTMX)
+	@$(MAKE) --no-print-directory $(ONNXRUNTIME) || echo "Continuing without ONNX Runtime: ML tag suggestions are unavailable until \`make deps\` succeeds (or TROVE_Onnx__LibraryPath names a libonnxruntime.so.1); everything else works." >&2
 
 $(HTMX):
 	@echo "Fetching htmx $(HTMX_VERSION) from the npm registry"
@@ -43,6 +51,25 @@ $(HTMX):
 	@echo "$(HTMX_SHA1)  .deps/tmp/htmx.tgz" | sha1sum -c --quiet - || { echo "htmx download failed its checksum" >&2; exit 1; }
 	@tar -xzf .deps/tmp/htmx.tgz -C .deps/npm/node_modules/htmx.org --strip-components=1
 	@rm -f .deps/tmp/htmx.tgz
+
+$(ONNXRUNTIME):
+	@mkdir -p .native/onnxruntime .deps/tmp/onnxruntime
+	@tgz="$(ONNXRUNTIME_TGZ)"; \
+	if [ -z "$$tgz" ]; then \
+		tgz=.deps/tmp/onnxruntime-node.tgz; \
+		echo "Fetching ONNX Runtime $(ONNXRUNTIME_VERSION) (onnxruntime-node from the npm registry, 113 MB; only libonnxruntime.so.1 is kept)"; \
+		curl -fSL --progress-bar "https://registry.npmjs.org/onnxruntime-node/-/onnxruntime-node-$(ONNXRUNTIME_VERSION).tgz" -o "$$tgz" \
+			|| { rm -f "$$tgz"; echo "Could not download onnxruntime-node $(ONNXRUNTIME_VERSION) from registry.npmjs.org; model inference needs it (the rest of Trove works without)." >&2; exit 1; }; \
+	fi; \
+	echo "$(ONNXRUNTIME_SHA1)  $$tgz" | sha1sum -c --quiet - \
+		|| { [ -n "$(ONNXRUNTIME_TGZ)" ] || rm -f "$$tgz"; echo "onnxruntime-node $(ONNXRUNTIME_VERSION) failed its checksum ($$tgz)" >&2; exit 1; }; \
+	member=package/bin/napi-v6/linux/$(ONNXRUNTIME_ARCH)/libonnxruntime.so.1; \
+	tar -xzf "$$tgz" -C .deps/tmp/onnxruntime "$$member" \
+		&& mv .deps/tmp/onnxruntime/$$member $@ \
+		|| { echo "Could not extract $$member from $$tgz" >&2; status=1; }; \
+	[ -n "$(ONNXRUNTIME_TGZ)" ] || rm -f "$$tgz"; \
+	rm -rf .deps/tmp/onnxruntime; \
+	exit $${status:-0}
 
 restore: deps
 	$(DOTNET) restore Trove.slnx

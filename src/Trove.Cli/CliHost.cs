@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Trove.Application;
+using Trove.Application.Inference;
 using Trove.Application.Ports;
 using Trove.Imaging.Vips;
+using Trove.Inference.Onnx;
 using Trove.Index.Sqlite;
 
 namespace Trove.Cli;
@@ -50,6 +52,7 @@ internal static class CliHost
         return new LibraryEnvironment(new SqliteIndexFactory(), new SqliteStateStoreFactory(), options, TimeProvider.System, loggerFactory, actor)
         {
             Imaging = Imaging(vips, loggerFactory),
+            Inference = Inference(configuration, loggerFactory),
         };
     }
 
@@ -62,6 +65,25 @@ internal static class CliHost
         lock (ImagingGate)
         {
             return _imaging ??= VipsImageEngine.Create(options, loggerFactory.CreateLogger("Trove.Imaging"));
+        }
+    }
+
+    // ONNX Runtime is loaded once per process (settings from the "Onnx" section: TROVE_Onnx__LibraryPath, TROVE_Onnx__IntraOpThreads).
+    private static readonly Lock InferenceGate = new();
+    private static IInferenceEngine? _inference;
+
+    private static IInferenceEngine Inference(IConfiguration configuration, ILoggerFactory loggerFactory)
+    {
+        lock (InferenceGate)
+        {
+            if (_inference is null)
+            {
+                var onnx = new OnnxOptions();
+                configuration.GetSection(OnnxOptions.SectionName).Bind(onnx);
+                _inference = OnnxInferenceEngine.Create(onnx, loggerFactory.CreateLogger("Trove.Inference"));
+            }
+
+            return _inference;
         }
     }
 

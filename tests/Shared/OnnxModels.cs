@@ -1,0 +1,647 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+
+namespace Trove.Testing;
+
+/// <summary>
+/// Small ONNX models generated in code, for tests and the ML benchmark (no model can be downloaded, and there is no
+/// Python onnx package): a WD14-like colour tagger whose scores depend on the image in a known way, a heavy
+/// convolutional model of realistic cost, and a trivial identity model for signature tests. Depends only on the BCL.
+/// The models use IR version 8 and the default ONNX opset 13, which every ONNX Runtime since 1.8 runs.
+/// </summary>
+public static class OnnxModels
+{
+    /// <summary>The ONNX opset the models import (ReduceMean still takes its axes as an attribute in opset 13).</summary>
+    public const int Opset = 13;
+
+    /// <summary>The name given to the dynamic batch dimension (ONNX Runtime reports it as -1).</summary>
+    public const string BatchDim = "N";
+
+    private static readonly long[] NhwcToNchw = [0, 3, 1, 2];
+    private static readonly long[] NhwcSpatialAxes = [1, 2];
+    private static readonly long[] NchwSpatialAxes = [2, 3];
+
+    /// <summary>
+    /// A WD14-like tagger: input <c>[N,size,size,3]</c> float (NHWC; <c>[N,3,size,size]</c> when
+    /// <paramref name="nchw"/>) → ReduceMean over the spatial axes (keepdims=0) → <c>[N,3]</c> mean colour → MatMul
+    /// with a <c>[3,K]</c> weight → Add a <c>[K]</c> bias → Sigmoid → output <c>[N,K]</c>, K = labels.Length.
+    /// Label k scores exactly <c>rules[k].Score(r, g, b)</c> where r, g, b are the image's mean red, green and blue in
+    /// 0–1. The weights assume the layout real WD14 taggers use by default: channels in BGR order
+    /// (<paramref name="bgr"/> = false for RGB) with values 0–255 (<paramref name="scale"/> = 1 for 0–1 inputs).
+    /// The labels are not part of an ONNX model (they live in selected_tags.csv, see <see cref="SelectedTagsCsv"/>);
+    /// they are stored in the model's metadata ("labels", one per line) for reference. Preprocessing that pads to a
+    /// square on white moves the mean colour toward white, so tests that need an exact score use square images.
+    /// </summary>
+    public static byte[] Tagger(
+        string[] labels,
+        ColourRule[] rules,
+        bool nchw = false,
+        int size = 448,
+        string inputName = "input_1",
+        string outputName = "predictions_sigmoid",
+        bool bgr = true,
+        float scale = 255f)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(rules);
+        if (labels.Length != rules.Length)
+            throw new ArgumentException($"{labels.Length} labels but {rules.Length} rules; give one rule per label.", nameof(rules));
+        ArgumentOutOfRangeException.ThrowIfLessThan(labels.Length, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(scale, 0f);
+
+        var k = labels.Length;
+        // Channel c of the input holds colour (bgr ? 2 - c : c) of R, G, B.
+        var weights = new float[3 * k];
+        var bias = new float[k];
+        for (var label = 0; label < k; label++)
+        {
+            var rule = rules[label];
+            float[] perColour = [rule.WeightRed, rule.WeightGreen, rule.WeightBlue];
+            for (var c = 0; c < 3; c++)
+            {
+                var colour = bgr ? 2 - c : c;
+                weights[c * k + label] = rule.Sharpness * perColour[colour] / scale;
+            }
+
+            bias[label] = -rule.Sharpness * rule.Threshold;
+        }
+
+        long[] inputShape = nchw ? [-1, 3, size, size] : [-1, size, size, 3];
+        var graph = new OnnxGraph("trove_colour_tagger")
+            .Input(inputName, OnnxDataType.Float, inputShape)
+            .Output(outputName, OnnxDataType.Float, [-1, k])
+            .Initializer("tagger_weight", [3, k], weights)
+            .Initializer("tagger_bias", [k], bias)
+            .Node("ReduceMean", [inputName], ["mean_colour"],
+                OnnxAttribute.Ints("axes", nchw ? NchwSpatialAxes : NhwcSpatialAxes), OnnxAttribute.Int("keepdims", 0))
+            .Node("MatMul", ["mean_colour", "tagger_weight"], ["logits_raw"])
+            .Node("Add", ["logits_raw", "tagger_bias"], ["logits"])
+            .Node("Sigmoid", ["logits"], [outputName])
+            .Metadata("labels", string.Join('\n', labels));
+        return graph.ToModel();
+    }
+
+    /// <summary>
+    /// A convolutional model of realistic cost (a plain ResNet-like network) for the benchmark and cancellation tests:
+    /// input <c>[N,size,size,3]</c> float NHWC (BGR 0–255 like WD14) → Transpose to NCHW → stem Conv 4×4 stride 4
+    /// (3 → C = <paramref name="channels"/>) → Relu → <paramref name="stages"/> stages of two Conv 3×3 + Relu (the first
+    /// stage keeps the stem's resolution and C channels; each later stage starts with a stride-2 Conv that halves the
+    /// resolution and doubles the channels) → GlobalAveragePool → Flatten → Gemm to <paramref name="outputs"/> → Sigmoid
+    /// → <c>[N,outputs]</c>. Weights are deterministic pseudo-random (He-uniform), so the scores depend on the image but
+    /// mean nothing. Cost per image: <see cref="HeavyFlops"/> — with the defaults ≈ 6.09 GFLOP (77 M in the stem,
+    /// 1.85 G in the first stage, 1.39 G in each later one; cost grows with channels²), a 19 MB model, ≈ 28 ms per image
+    /// on one thread of an AVX-512 EPYC (≈ 14 ms on two). A real WD14 tagger costs several times more. The largest
+    /// activation is C × (size/4)² floats per image (3.2 MB with the defaults); ONNX Runtime's time per image is about
+    /// the same at any batch size.
+    /// </summary>
+    public static byte[] Heavy(
+        int channels = 64,
+        int stages = 4,
+        int size = 448,
+        int outputs = 8,
+        string inputName = "input_1",
+        string outputName = "predictions_sigmoid",
+        ulong seed = 42)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(stages, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 4);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputs, 1);
+
+        var random = new SplitMix(seed);
+        var graph = new OnnxGraph("trove_heavy")
+            .Input(inputName, OnnxDataType.Float, [-1, size, size, 3])
+            .Output(outputName, OnnxDataType.Float, [-1, outputs])
+            .Node("Transpose", [inputName], ["nchw"], OnnxAttribute.Ints("perm", NhwcToNchw));
+
+        var previous = "nchw";
+        var inChannels = 3;
+        var layer = 0;
+        void Conv(int outChannels, int kernel, int stride, int pad)
+        {
+            layer++;
+            var fanIn = inChannels * kernel * kernel;
+            // He-uniform; the stem also takes the 0–255 input scale out.
+            var limit = (float)Math.Sqrt(6.0 / fanIn) / (layer == 1 ? 255f : 1f);
+            graph.Initializer($"conv{layer}_w", [outChannels, inChannels, kernel, kernel], random.Uniform(outChannels * fanIn, limit))
+                .Initializer($"conv{layer}_b", [outChannels], random.Uniform(outChannels, 0.1f))
+                .Node("Conv", [previous, $"conv{layer}_w", $"conv{layer}_b"], [$"conv{layer}"],
+                    OnnxAttribute.Ints("kernel_shape", [kernel, kernel]), OnnxAttribute.Ints("strides", [stride, stride]),
+                    OnnxAttribute.Ints("pads", [pad, pad, pad, pad]))
+                .Node("Relu", [$"conv{layer}"], [$"relu{layer}"]);
+            previous = $"relu{layer}";
+            inChannels = outChannels;
+        }
+
+        Conv(channels, 4, 4, 0);
+        for (var stage = 0; stage < stages; stage++)
+        {
+            if (stage == 0)
+                Conv(inChannels, 3, 1, 1);
+            else
+                Conv(inChannels * 2, 3, 2, 1);
+            Conv(inChannels, 3, 1, 1);
+        }
+
+        graph.Node("GlobalAveragePool", [previous], ["pooled"])
+            .Node("Flatten", ["pooled"], ["features"], OnnxAttribute.Int("axis", 1));
+        var headLimit = (float)Math.Sqrt(6.0 / inChannels);
+        graph.Initializer("head_w", [inChannels, outputs], random.Uniform(inChannels * outputs, headLimit))
+            .Initializer("head_b", [outputs], random.Uniform(outputs, 0.1f))
+            .Node("Gemm", ["features", "head_w", "head_b"], ["logits"])
+            .Node("Sigmoid", ["logits"], [outputName]);
+        return graph.ToModel();
+    }
+
+    /// <summary>
+    /// Floating-point operations per image of <see cref="Heavy"/> with the same arguments (2 per multiply-add, in the
+    /// convolutions, the pooling and the head; Relu, Transpose and Sigmoid are not counted).
+    /// </summary>
+    public static long HeavyFlops(int channels = 64, int stages = 4, int size = 448, int outputs = 8)
+    {
+        long side = size / 4;
+        long inChannels = channels;
+        var flops = 2 * side * side * channels * 3 * 16;
+        for (var stage = 0; stage < stages; stage++)
+        {
+            var outChannels = stage == 0 ? inChannels : inChannels * 2;
+            if (stage > 0)
+                side = (side - 1) / 2 + 1; // 3×3, stride 2, pad 1
+            flops += 2 * side * side * outChannels * inChannels * 9;
+            inChannels = outChannels;
+            flops += 2 * side * side * inChannels * inChannels * 9;
+        }
+
+        return flops + side * side * inChannels + 2L * inChannels * outputs;
+    }
+
+    /// <summary>
+    /// A model that returns its input: input <paramref name="inputName"/> and output <paramref name="outputName"/> of
+    /// <paramref name="shape"/> and <paramref name="type"/>; a dimension of -1 is dynamic (the first one is named
+    /// "N", as a batch), so ONNX Runtime reports it as -1.
+    /// </summary>
+    public static byte[] Identity(long[] shape, string inputName = "input", string outputName = "output", OnnxDataType type = OnnxDataType.Float)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return new OnnxGraph("trove_identity")
+            .Input(inputName, type, shape)
+            .Output(outputName, type, shape)
+            .Node("Identity", [inputName], [outputName])
+            .ToModel();
+    }
+
+    /// <summary>Writes a model to <paramref name="path"/> (creating its folder) and returns the path.</summary>
+    public static string Write(string path, byte[] model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(folder))
+            Directory.CreateDirectory(folder);
+        File.WriteAllBytes(path, model);
+        return path;
+    }
+
+    /// <summary>
+    /// A WD14-style selected_tags.csv for <paramref name="labels"/> (header <c>tag_id,name,category,count</c>, CRLF
+    /// line ends like the real files); categories default to 0 (general); WD14 uses 9 for ratings and 4 for characters.
+    /// </summary>
+    public static string SelectedTagsCsv(string[] labels, int[]? categories = null)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (categories is not null && categories.Length != labels.Length)
+            throw new ArgumentException($"{labels.Length} labels but {categories.Length} categories.", nameof(categories));
+        var csv = new StringBuilder("tag_id,name,category,count\r\n");
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var name = labels[i].Contains(',', StringComparison.Ordinal) || labels[i].Contains('"', StringComparison.Ordinal)
+                ? "\"" + labels[i].Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
+                : labels[i];
+            csv.Append(CultureInfo.InvariantCulture, $"{100000 + i},{name},{categories?[i] ?? 0},{1000 * (labels.Length - i)}\r\n");
+        }
+
+        return csv.ToString();
+    }
+
+    /// <summary>
+    /// A batch of solid-colour images as a tagger input: <paramref name="colours"/> as (r, g, b) 0–255, laid out like
+    /// <see cref="Tagger"/>'s defaults (NHWC, BGR, 0–255) unless told otherwise. Returns the data and its shape.
+    /// </summary>
+    public static (float[] Data, long[] Shape) SolidColours(
+        (byte R, byte G, byte B)[] colours, int size = 448, bool nchw = false, bool bgr = true, float scale = 255f)
+    {
+        ArgumentNullException.ThrowIfNull(colours);
+        var plane = size * size;
+        var data = new float[colours.Length * plane * 3];
+        for (var n = 0; n < colours.Length; n++)
+        {
+            var (r, g, b) = colours[n];
+            float[] rgb = [r * scale / 255f, g * scale / 255f, b * scale / 255f];
+            var image = data.AsSpan(n * plane * 3, plane * 3);
+            for (var c = 0; c < 3; c++)
+            {
+                var value = rgb[bgr ? 2 - c : c];
+                if (nchw)
+                {
+                    image.Slice(c * plane, plane).Fill(value);
+                }
+                else
+                {
+                    for (var p = 0; p < plane; p++)
+                        image[p * 3 + c] = value;
+                }
+            }
+        }
+
+        return (data, nchw ? [colours.Length, 3, size, size] : [colours.Length, size, size, 3]);
+    }
+
+    /// <summary>Deterministic pseudo-random numbers (SplitMix64), the same on every platform and run.</summary>
+    private sealed class SplitMix(ulong seed)
+    {
+        private ulong _state = seed;
+
+        public float[] Uniform(int count, float limit)
+        {
+            var values = new float[count];
+            for (var i = 0; i < count; i++)
+            {
+                _state += 0x9E3779B97F4A7C15UL;
+                var z = _state;
+                z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+                z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+                z ^= z >> 31;
+                var unit = (z >> 40) / (double)(1UL << 24); // [0, 1)
+                values[i] = (float)((unit * 2 - 1) * limit);
+            }
+
+            return values;
+        }
+    }
+}
+
+/// <summary>
+/// When a <see cref="OnnxModels.Tagger"/> label scores high: score = sigmoid(Sharpness × (WeightRed·r + WeightGreen·g +
+/// WeightBlue·b − Threshold)) where r, g, b are the image's mean red, green and blue in 0–1. The score is 0.5 on the
+/// threshold and saturates (&lt; 0.02 or &gt; 0.98) within 0.13 of it at the default sharpness.
+/// </summary>
+public readonly record struct ColourRule(float WeightRed, float WeightGreen, float WeightBlue, float Threshold, float Sharpness = 30f)
+{
+    /// <summary>High when red dominates: r − g − b &gt; 0.5 (pure red ≈ 1.0, everything else ≈ 0).</summary>
+    public static ColourRule Red => new(1, -1, -1, 0.5f);
+
+    /// <summary>High when green dominates: g − r − b &gt; 0.5.</summary>
+    public static ColourRule Green => new(-1, 1, -1, 0.5f);
+
+    /// <summary>High when blue dominates: b − r − g &gt; 0.5.</summary>
+    public static ColourRule Blue => new(-1, -1, 1, 0.5f);
+
+    /// <summary>High for light images: mean brightness (r + g + b) / 3 &gt; 0.8 (white ≈ 1.0, pure red ≈ 0).</summary>
+    public static ColourRule Bright => new(1f / 3, 1f / 3, 1f / 3, 0.8f);
+
+    /// <summary>High for dark images: mean brightness &lt; 0.2 (black ≈ 1.0).</summary>
+    public static ColourRule Dark => new(-1f / 3, -1f / 3, -1f / 3, -0.2f);
+
+    /// <summary>The same score for every image: exactly <paramref name="probability"/> (for threshold tests).</summary>
+    public static ColourRule Constant(float probability)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(probability, 0f);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(probability, 1f);
+        return new(0, 0, 0, -(float)Math.Log(probability / (1.0 - probability)), 1f);
+    }
+
+    /// <summary>The score the tagger gives an image of mean colour (r, g, b), each 0–1; what tests compare against.</summary>
+    public float Score(float r, float g, float b) =>
+        (float)(1.0 / (1.0 + Math.Exp(-Sharpness * (WeightRed * r + WeightGreen * g + WeightBlue * b - Threshold))));
+}
+
+/// <summary>ONNX tensor element types (TensorProto.DataType in onnx.proto).</summary>
+public enum OnnxDataType
+{
+    Float = 1,
+    UInt8 = 2,
+    Int8 = 3,
+    UInt16 = 4,
+    Int16 = 5,
+    Int32 = 6,
+    Int64 = 7,
+    String = 8,
+    Bool = 9,
+    Float16 = 10,
+    Double = 11,
+}
+
+/// <summary>A node attribute (AttributeProto): one int, float, list of ints or list of floats, with its type set.</summary>
+public sealed class OnnxAttribute
+{
+    private OnnxAttribute(string name, int type, long i = 0, float f = 0, long[]? ints = null, float[]? floats = null, string? s = null)
+    {
+        Name = name;
+        Type = type;
+        IntValue = i;
+        FloatValue = f;
+        IntValues = ints ?? [];
+        FloatValues = floats ?? [];
+        StringValue = s;
+    }
+
+    public string Name { get; }
+
+    /// <summary>AttributeProto.AttributeType: FLOAT 1, INT 2, STRING 3, FLOATS 6, INTS 7.</summary>
+    public int Type { get; }
+
+    public long IntValue { get; }
+
+    public float FloatValue { get; }
+
+    public IReadOnlyList<long> IntValues { get; }
+
+    public IReadOnlyList<float> FloatValues { get; }
+
+    public string? StringValue { get; }
+
+    public static OnnxAttribute Float(string name, float value) => new(name, 1, f: value);
+
+    public static OnnxAttribute Int(string name, long value) => new(name, 2, i: value);
+
+    public static OnnxAttribute String(string name, string value) => new(name, 3, s: value);
+
+    public static OnnxAttribute Floats(string name, float[] values) => new(name, 6, floats: [.. values]);
+
+    public static OnnxAttribute Ints(string name, long[] values) => new(name, 7, ints: [.. values]);
+
+    internal void WriteTo(ProtoWriter w)
+    {
+        // AttributeProto: name = 1, f = 2, i = 3, s = 4, floats = 7, ints = 8, type = 20.
+        w.String(1, Name);
+        switch (Type)
+        {
+            case 1:
+                w.Float(2, FloatValue);
+                break;
+            case 2:
+                w.Varint(3, IntValue);
+                break;
+            case 3:
+                w.String(4, StringValue ?? "");
+                break;
+            case 6:
+                foreach (var value in FloatValues)
+                    w.Float(7, value); // proto2 "repeated float" without [packed]: one field per element
+                break;
+            case 7:
+                foreach (var value in IntValues)
+                    w.Varint(8, value);
+                break;
+        }
+
+        w.Varint(20, Type);
+    }
+}
+
+/// <summary>
+/// A graph under construction, serialised to an ONNX ModelProto by <see cref="ToModel"/>. Inputs and outputs are
+/// tensors whose dimensions of -1 become symbolic (the first "N", the rest "D1", "D2", ...). Used by
+/// <see cref="OnnxModels"/>; tests may build other shapes of model with it.
+/// </summary>
+public sealed class OnnxGraph(string name)
+{
+    private readonly List<(string Name, OnnxDataType Type, long[] Shape)> _inputs = [];
+    private readonly List<(string Name, OnnxDataType Type, long[] Shape)> _outputs = [];
+    private readonly List<(string Name, long[] Dims, float[]? Floats, long[]? Longs)> _initializers = [];
+    private readonly List<(string OpType, string[] Inputs, string[] Outputs, OnnxAttribute[] Attributes)> _nodes = [];
+    private readonly List<(string Key, string Value)> _metadata = [];
+
+    public OnnxGraph Input(string name, OnnxDataType type, long[] shape)
+    {
+        _inputs.Add((name, type, [.. shape]));
+        return this;
+    }
+
+    public OnnxGraph Output(string name, OnnxDataType type, long[] shape)
+    {
+        _outputs.Add((name, type, [.. shape]));
+        return this;
+    }
+
+    /// <summary>A float constant (stored as raw little-endian data).</summary>
+    public OnnxGraph Initializer(string name, long[] dims, float[] values)
+    {
+        CheckCount(name, dims, values.Length);
+        _initializers.Add((name, [.. dims], [.. values], null));
+        return this;
+    }
+
+    /// <summary>An int64 constant (e.g. a Reshape target shape; stored in int64_data).</summary>
+    public OnnxGraph Initializer(string name, long[] dims, long[] values)
+    {
+        CheckCount(name, dims, values.Length);
+        _initializers.Add((name, [.. dims], null, [.. values]));
+        return this;
+    }
+
+    public OnnxGraph Node(string opType, string[] inputs, string[] outputs, params OnnxAttribute[] attributes)
+    {
+        _nodes.Add((opType, [.. inputs], [.. outputs], [.. attributes]));
+        return this;
+    }
+
+    /// <summary>A ModelProto.metadata_props entry.</summary>
+    public OnnxGraph Metadata(string key, string value)
+    {
+        _metadata.Add((key, value));
+        return this;
+    }
+
+    /// <summary>The serialised ModelProto: ir_version 8, opset_import {"" , <paramref name="opset"/>}, producer "trove-tests".</summary>
+    public byte[] ToModel(int opset = OnnxModels.Opset)
+    {
+        // ModelProto: ir_version = 1, producer_name = 2, producer_version = 3, graph = 7, opset_import = 8, metadata_props = 14.
+        var model = new ProtoWriter();
+        model.Varint(1, 8);
+        model.String(2, "trove-tests");
+        model.String(3, "1");
+        model.Message(7, WriteGraph);
+        model.Message(8, w =>
+        {
+            // OperatorSetIdProto: domain = 1, version = 2.
+            w.String(1, "");
+            w.Varint(2, opset);
+        });
+        foreach (var (key, value) in _metadata)
+        {
+            model.Message(14, w =>
+            {
+                // StringStringEntryProto: key = 1, value = 2.
+                w.String(1, key);
+                w.String(2, value);
+            });
+        }
+
+        return model.ToArray();
+    }
+
+    private void WriteGraph(ProtoWriter w)
+    {
+        // GraphProto: node = 1, name = 2, initializer = 5, input = 11, output = 12.
+        foreach (var (opType, inputs, outputs, attributes) in _nodes)
+        {
+            w.Message(1, n =>
+            {
+                // NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5.
+                foreach (var input in inputs)
+                    n.String(1, input);
+                foreach (var output in outputs)
+                    n.String(2, output);
+                n.String(3, outputs[0] + "_node");
+                n.String(4, opType);
+                foreach (var attribute in attributes)
+                    n.Message(5, attribute.WriteTo);
+            });
+        }
+
+        w.String(2, name);
+        foreach (var (tensorName, dims, floats, longs) in _initializers)
+        {
+            w.Message(5, t =>
+            {
+                // TensorProto: dims = 1, data_type = 2, int64_data = 7 (packed), name = 8, raw_data = 9.
+                foreach (var dim in dims)
+                    t.Varint(1, dim);
+                t.Varint(2, floats is not null ? (int)OnnxDataType.Float : (int)OnnxDataType.Int64);
+                if (longs is not null)
+                    t.PackedVarints(7, longs);
+                t.String(8, tensorName);
+                if (floats is not null)
+                    t.RawFloats(9, floats);
+            });
+        }
+
+        foreach (var input in _inputs)
+            w.Message(11, v => WriteValueInfo(v, input.Name, input.Type, input.Shape));
+        foreach (var output in _outputs)
+            w.Message(12, v => WriteValueInfo(v, output.Name, output.Type, output.Shape));
+    }
+
+    private static void WriteValueInfo(ProtoWriter w, string name, OnnxDataType type, long[] shape)
+    {
+        // ValueInfoProto: name = 1, type = 2. TypeProto: tensor_type = 1. TypeProto.Tensor: elem_type = 1, shape = 2.
+        // TensorShapeProto: dim = 1. Dimension: dim_value = 1, dim_param = 2.
+        w.String(1, name);
+        w.Message(2, typeProto => typeProto.Message(1, tensor =>
+        {
+            tensor.Varint(1, (int)type);
+            tensor.Message(2, shapeProto =>
+            {
+                var symbolic = 0;
+                foreach (var dim in shape)
+                {
+                    shapeProto.Message(1, d =>
+                    {
+                        if (dim >= 0)
+                            d.Varint(1, dim);
+                        else
+                            d.String(2, symbolic == 0 ? OnnxModels.BatchDim : "D" + symbolic.ToString(CultureInfo.InvariantCulture));
+                        if (dim < 0)
+                            symbolic++;
+                    });
+                }
+            });
+        }));
+    }
+
+    private static void CheckCount(string name, long[] dims, int count)
+    {
+        long expected = 1;
+        foreach (var dim in dims)
+            expected *= dim;
+        if (expected != count)
+            throw new ArgumentException($"Initializer {name}: dims [{string.Join(',', dims)}] hold {expected} values, not {count}.", nameof(dims));
+    }
+}
+
+/// <summary>A minimal protobuf encoder: varints, 32-bit floats, length-delimited strings, bytes and nested messages.</summary>
+internal sealed class ProtoWriter
+{
+    private byte[] _buffer = new byte[256];
+    private int _length;
+
+    public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+    /// <summary>Wire type 0 (int32, int64 and enum fields; negative values take ten bytes, as protobuf requires).</summary>
+    public void Varint(int field, long value)
+    {
+        Tag(field, 0);
+        RawVarint((ulong)value);
+    }
+
+    /// <summary>Wire type 5.</summary>
+    public void Float(int field, float value)
+    {
+        Tag(field, 5);
+        BinaryPrimitives.WriteSingleLittleEndian(Reserve(4), value);
+    }
+
+    /// <summary>Wire type 2, UTF-8.</summary>
+    public void String(int field, string value)
+    {
+        var bytes = Encoding.UTF8.GetBytes(value);
+        Tag(field, 2);
+        RawVarint((ulong)bytes.Length);
+        bytes.CopyTo(Reserve(bytes.Length));
+    }
+
+    /// <summary>A bytes field holding the floats as fixed-width little-endian IEEE 754 (TensorProto.raw_data).</summary>
+    public void RawFloats(int field, float[] values)
+    {
+        Tag(field, 2);
+        RawVarint((ulong)values.Length * 4);
+        var span = Reserve(values.Length * 4);
+        for (var i = 0; i < values.Length; i++)
+            BinaryPrimitives.WriteSingleLittleEndian(span[(i * 4)..], values[i]);
+    }
+
+    /// <summary>A packed repeated varint field ([packed = true] int64).</summary>
+    public void PackedVarints(int field, long[] values)
+    {
+        var inner = new ProtoWriter();
+        foreach (var value in values)
+            inner.RawVarint((ulong)value);
+        Tag(field, 2);
+        RawVarint((ulong)inner._length);
+        inner._buffer.AsSpan(0, inner._length).CopyTo(Reserve(inner._length));
+    }
+
+    /// <summary>A nested message (wire type 2), written by <paramref name="write"/>.</summary>
+    public void Message(int field, Action<ProtoWriter> write)
+    {
+        var inner = new ProtoWriter();
+        write(inner);
+        Tag(field, 2);
+        RawVarint((ulong)inner._length);
+        inner._buffer.AsSpan(0, inner._length).CopyTo(Reserve(inner._length));
+    }
+
+    private void Tag(int field, int wireType) => RawVarint(((ulong)field << 3) | (uint)wireType);
+
+    private void RawVarint(ulong value)
+    {
+        while (value >= 0x80)
+        {
+            Reserve(1)[0] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        Reserve(1)[0] = (byte)value;
+    }
+
+    private Span<byte> Reserve(int count)
+    {
+        if (_length + count > _buffer.Length)
+            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + count));
+        var span = _buffer.AsSpan(_length, count);
+        _length += count;
+        return span;
+    }
+}
