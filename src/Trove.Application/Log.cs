@@ -27,7 +27,4 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8, Level = LogLevel.Debug, Message = "Search engine caught up: {Changed} changed, {Removed} removed")]
     public static partial void SearchCaughtUp(ILogger logger, int changed, int removed);
-
-    [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Job {Kind} {Id} failed")]
-    public static partial void JobFailed(ILogger logger, string kind, string id, Exception exception);
 }

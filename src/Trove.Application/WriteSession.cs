@@ -80,6 +80,13 @@ public sealed class WriteSession : IAsyncDisposable
         await tx.SetVocabularyAsync(vocabulary, stamp, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Writes the model registry (models.json; not indexed).</summary>
+    public void SaveModels(Trove.Domain.Models.ModelCatalog catalog) => Write(() =>
+    {
+        Library.Files.WriteModels(catalog);
+        return 0;
+    });
+
     public async Task SaveCollectionAsync(CollectionDefinition collection, CancellationToken ct)
     {
         collection.UpdatedAt = Now;

@@ -82,7 +82,9 @@ public static partial class TroveCli
         root.Subcommands.Add(app.Check());
         root.Subcommands.Add(app.Audit());
         root.Subcommands.Add(app.Serve());
+        root.Subcommands.Add(app.Worker());
         root.Subcommands.Add(app.Users());
+        root.Subcommands.Add(app.Models());
         return root;
     }
 

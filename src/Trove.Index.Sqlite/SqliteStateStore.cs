@@ -22,10 +22,12 @@ public sealed class SqliteStateStore : IStateStore
         CREATE TABLE IF NOT EXISTS jobs(
             id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL,
             started_at INTEGER, finished_at INTEGER, phase TEXT, done INTEGER NOT NULL DEFAULT 0, total INTEGER,
-            parameters TEXT NOT NULL, result TEXT, error TEXT) WITHOUT ROWID;
+            parameters TEXT NOT NULL, result TEXT, error TEXT,
+            priority INTEGER NOT NULL DEFAULT 0, available_at INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL DEFAULT 1, lease_owner TEXT, lease_until INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0,
+            pinned_to TEXT) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at);
-        INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '2');
-        UPDATE meta SET value='2' WHERE key='schema_version' AND value='1';
+        INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '3');
         PRAGMA foreign_keys=ON;
         """;
 
@@ -214,26 +216,35 @@ public sealed class SqliteStateStore : IStateStore
             r.GetInt64(0), r.GetInt64(1), r.GetString(2), r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), Time(r, 5), Time(r, 6));
     }
 
+    /// <summary>
+    /// The queue over the <c>jobs</c> table. Every change runs in one <c>BEGIN IMMEDIATE</c> transaction, which takes the
+    /// database's write lock up front: claims (count running per kind, pick, lease) are atomic across processes.
+    /// </summary>
     private sealed class JobStore(SqliteStateStore owner) : IJobStore
     {
-        private const string Columns = "id, kind, status, created_by, created_at, started_at, finished_at, phase, done, total, parameters, result, error";
+        private const string Columns =
+            "id, kind, status, created_by, created_at, started_at, finished_at, phase, done, total, parameters, result, error, " +
+            "priority, available_at, attempts, max_attempts, lease_owner, lease_until, cancel_requested, pinned_to";
 
-        public Task InsertAsync(JobRecord job, CancellationToken ct) => WriteAsync(
-            $"INSERT INTO jobs({Columns}) VALUES($id, $kind, $status, $by, $created, $started, $finished, $phase, $done, $total, $params, $result, $error)", job, ct);
+        private const string Held = "id=$id AND status='running' AND lease_owner=$w";
 
-        public Task UpdateAsync(JobRecord job, CancellationToken ct) => WriteAsync(
-            "UPDATE jobs SET status=$status, started_at=$started, finished_at=$finished, phase=$phase, done=$done, total=$total, result=$result, error=$error " +
-            "WHERE id=$id AND status NOT IN ('succeeded','failed','cancelled')",
-            job,
-            ct);
-
-        public Task<JobRecord?> GetAsync(string id, CancellationToken ct) => owner.UseAsync(
+        public Task InsertAsync(JobRecord job, CancellationToken ct) => owner.UseAsync(
             async c =>
             {
-                await using var cmd = Command(c, $"SELECT {Columns} FROM jobs WHERE id=$id", ("$id", id));
-                return (await ReadAllAsync(cmd, Map, ct).ConfigureAwait(false)).FirstOrDefault();
+                await using var cmd = Command(
+                    c,
+                    $"INSERT INTO jobs({Columns}) VALUES($id, $kind, $status, $by, $created, $started, $finished, $phase, $done, $total, $params, $result, $error, " +
+                    "$priority, $available, $attempts, $max, $owner, $until, $cancel, $pinned)",
+                    ("$id", job.Id), ("$kind", job.Kind), ("$status", job.Status), ("$by", job.CreatedBy), ("$created", job.CreatedAt.ToUnixTimeMilliseconds()),
+                    ("$started", Millis(job.StartedAt)), ("$finished", Millis(job.FinishedAt)), ("$phase", job.Phase), ("$done", job.Done), ("$total", job.Total),
+                    ("$params", job.Parameters), ("$result", job.Result), ("$error", job.Error), ("$priority", job.Priority),
+                    ("$available", job.AvailableAt.ToUnixTimeMilliseconds()), ("$attempts", job.Attempts), ("$max", job.MaxAttempts), ("$owner", job.LeaseOwner),
+                    ("$until", Millis(job.LeaseUntil)), ("$cancel", job.CancelRequested ? 1 : 0), ("$pinned", job.PinnedTo));
+                return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             },
             ct);
+
+        public Task<JobRecord?> GetAsync(string id, CancellationToken ct) => owner.UseAsync(c => GetAsync(c, null, id, ct), ct);
 
         public Task<IReadOnlyList<JobRecord>> ListAsync(string? kind, string? createdBy, int limit, CancellationToken ct) => owner.UseAsync<IReadOnlyList<JobRecord>>(
             async c =>
@@ -246,33 +257,259 @@ public sealed class SqliteStateStore : IStateStore
             },
             ct);
 
-        public Task<int> FailUnfinishedAsync(string error, DateTimeOffset at, CancellationToken ct) => owner.UseAsync(
+        public Task<JobRecord> EnqueueAsync(NewJob job, DateTimeOffset now, CancellationToken ct)
+        {
+            ArgumentNullException.ThrowIfNull(job);
+            var at = now.ToUnixTimeMilliseconds();
+            return owner.UseAsync(
+                async c =>
+                {
+                    await using var cmd = Command(
+                        c,
+                        $"INSERT INTO jobs({Columns}) VALUES($id, $kind, 'queued', $by, $now, NULL, NULL, NULL, 0, NULL, $payload, NULL, NULL, " +
+                        $"$priority, $available, 0, $max, NULL, $until, 0, $pinned) RETURNING {Columns}",
+                        ("$id", job.Id ?? NewId()), ("$kind", job.Kind), ("$by", job.CreatedBy), ("$now", at), ("$payload", job.Payload), ("$priority", job.Priority),
+                        ("$available", (now + (job.Delay > TimeSpan.Zero ? job.Delay : TimeSpan.Zero)).ToUnixTimeMilliseconds()), ("$max", Math.Max(1, job.MaxAttempts)),
+                        ("$until", job.PinnedTo is null ? null : (now + job.PinLease).ToUnixTimeMilliseconds()), ("$pinned", job.PinnedTo));
+                    return (await ReadAllAsync(cmd, Map, ct).ConfigureAwait(false))[0];
+                },
+                ct);
+        }
+
+        public Task<JobRecord?> ClaimAsync(string workerId, IReadOnlyDictionary<string, int> kinds, TimeSpan lease, DateTimeOffset now, CancellationToken ct)
+        {
+            ArgumentNullException.ThrowIfNull(kinds);
+            var at = now.ToUnixTimeMilliseconds();
+            var kindArgs = kinds.Keys.Select((k, i) => ("$k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), (object?)k)).ToList();
+            var kindList = string.Join(", ", kindArgs.Select(a => a.Item1));
+            return owner.UseAsync(
+                async c =>
+                {
+                    // Idle workers poll: look first (a read beside other processes), take the write lock only for work.
+                    await using (var look = Command(
+                        c,
+                        $"SELECT EXISTS(SELECT 1 FROM jobs WHERE status='queued' AND available_at<=$now AND kind IN ({(kindList.Length == 0 ? "NULL" : kindList)})) " +
+                        "OR EXISTS(SELECT 1 FROM jobs WHERE status IN ('running','queued') AND lease_until IS NOT NULL AND lease_until<=$now)",
+                        [("$now", at), .. kindArgs]))
+                    {
+                        if ((long)(await look.ExecuteScalarAsync(ct).ConfigureAwait(false))! == 0)
+                        {
+                            return null;
+                        }
+                    }
+
+                    await using var tx = c.BeginTransaction(deferred: false);
+                    await ExpireLeasesAsync(c, tx, at, ct).ConfigureAwait(false);
+                    var running = new Dictionary<string, long>(StringComparer.Ordinal);
+                    await using (var count = Command(c, "SELECT kind, count(*) FROM jobs WHERE status='running' GROUP BY kind"))
+                    {
+                        count.Transaction = tx;
+                        foreach (var (kind, n) in await ReadAllAsync(count, r => (r.GetString(0), r.GetInt64(1)), ct).ConfigureAwait(false))
+                        {
+                            running[kind] = n;
+                        }
+                    }
+
+                    var open = kinds.Where(k => running.GetValueOrDefault(k.Key) < k.Value).Select(k => k.Key).ToList();
+                    if (open.Count == 0)
+                    {
+                        await tx.CommitAsync(ct).ConfigureAwait(false);
+                        return null;
+                    }
+
+                    var names = string.Join(", ", open.Select((_, i) => "$k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                    await using var claim = Command(
+                        c,
+                        "UPDATE jobs SET status='running', attempts=attempts+1, lease_owner=$w, lease_until=$until, started_at=$now, phase=NULL, done=0, total=NULL " +
+                        "WHERE id=(SELECT id FROM jobs WHERE status='queued' AND available_at<=$now AND (pinned_to IS NULL OR pinned_to=$w) " +
+                        $"AND kind IN ({names}) ORDER BY priority DESC, available_at, created_at, id LIMIT 1) RETURNING {Columns}",
+                        [("$w", workerId), ("$until", (now + lease).ToUnixTimeMilliseconds()), ("$now", at), .. open.Select((k, i) => ("$k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), (object?)k))]);
+                    claim.Transaction = tx;
+                    var job = (await ReadAllAsync(claim, Map, ct).ConfigureAwait(false)).FirstOrDefault();
+                    await tx.CommitAsync(ct).ConfigureAwait(false);
+                    return job;
+                },
+                ct);
+        }
+
+        public Task<IReadOnlyList<HeldJob>> RenewLeasesAsync(string workerId, TimeSpan lease, DateTimeOffset now, CancellationToken ct) => owner.UseAsync<IReadOnlyList<HeldJob>>(
             async c =>
             {
-                await using var cmd = Command(
+                await using var tx = c.BeginTransaction(deferred: false);
+                var until = (now + lease).ToUnixTimeMilliseconds();
+                await using var pinned = Command(c, "UPDATE jobs SET lease_until=$until WHERE status='queued' AND pinned_to=$w", ("$w", workerId), ("$until", until));
+                pinned.Transaction = tx;
+                await pinned.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await using var renew = Command(
                     c,
-                    "UPDATE jobs SET status='failed', error=$e, finished_at=$a WHERE status IN ('queued','running')",
-                    ("$e", error), ("$a", at.ToUnixTimeMilliseconds()));
-                return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                    "UPDATE jobs SET lease_until=$until WHERE status='running' AND lease_owner=$w RETURNING id, cancel_requested",
+                    ("$w", workerId), ("$until", until));
+                renew.Transaction = tx;
+                var held = await ReadAllAsync(renew, r => new HeldJob(r.GetString(0), r.GetInt64(1) != 0), ct).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                return held;
             },
             ct);
 
-        private Task<int> WriteAsync(string sql, JobRecord job, CancellationToken ct) => owner.UseAsync(
+        public Task<bool> ReportProgressAsync(string id, string workerId, string? phase, long done, long? total, CancellationToken ct) => ChangeAsync(
+            $"UPDATE jobs SET phase=$phase, done=$done, total=$total WHERE {Held}", ct, ("$id", id), ("$w", workerId), ("$phase", phase), ("$done", done), ("$total", total));
+
+        public Task<bool> CompleteAsync(string id, string workerId, string? result, DateTimeOffset now, CancellationToken ct) => ChangeAsync(
+            $"UPDATE jobs SET status='succeeded', finished_at=$now, result=$result, error=NULL, lease_until=NULL WHERE {Held}",
+            ct,
+            ("$id", id), ("$w", workerId), ("$now", now.ToUnixTimeMilliseconds()), ("$result", result));
+
+        public Task<JobRecord?> FailAsync(string id, string workerId, string error, DateTimeOffset? retryAt, DateTimeOffset now, CancellationToken ct) => owner.UseAsync(
             async c =>
             {
+                const string Retry = "($retry IS NOT NULL AND attempts < max_attempts AND cancel_requested=0)";
+                await using var tx = c.BeginTransaction(deferred: false);
                 await using var cmd = Command(
                     c,
-                    sql,
-                    ("$id", job.Id), ("$kind", job.Kind), ("$status", job.Status), ("$by", job.CreatedBy), ("$created", job.CreatedAt.ToUnixTimeMilliseconds()),
-                    ("$started", Millis(job.StartedAt)), ("$finished", Millis(job.FinishedAt)), ("$phase", job.Phase), ("$done", job.Done), ("$total", job.Total),
-                    ("$params", job.Parameters), ("$result", job.Result), ("$error", job.Error));
-                return await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                    $"UPDATE jobs SET status=CASE WHEN {Retry} THEN 'queued' WHEN cancel_requested=1 THEN 'cancelled' ELSE 'failed' END, " +
+                    $"available_at=CASE WHEN {Retry} THEN $retry ELSE available_at END, finished_at=CASE WHEN {Retry} THEN NULL ELSE $now END, " +
+                    $"error=$error, lease_until=NULL WHERE {Held}",
+                    ("$id", id), ("$w", workerId), ("$error", error), ("$retry", Millis(retryAt)), ("$now", now.ToUnixTimeMilliseconds()));
+                cmd.Transaction = tx;
+                var changed = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+                var job = changed ? await GetAsync(c, tx, id, ct).ConfigureAwait(false) : null;
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                return job;
             },
             ct);
+
+        public Task<bool> MarkCancelledAsync(string id, string workerId, DateTimeOffset now, CancellationToken ct) => ChangeAsync(
+            $"UPDATE jobs SET status='cancelled', finished_at=$now, lease_until=NULL WHERE {Held}", ct, ("$id", id), ("$w", workerId), ("$now", now.ToUnixTimeMilliseconds()));
+
+        // A pinned job cannot outlive its worker's process: released, it is failed rather than queued for nobody.
+        public Task<bool> ReleaseAsync(string id, string workerId, DateTimeOffset now, CancellationToken ct) => ChangeAsync(
+            "UPDATE jobs SET status=CASE WHEN cancel_requested=1 THEN 'cancelled' WHEN pinned_to IS NOT NULL THEN 'failed' ELSE 'queued' END, " +
+            "finished_at=CASE WHEN cancel_requested=1 OR pinned_to IS NOT NULL THEN $now ELSE NULL END, " +
+            "error=CASE WHEN pinned_to IS NOT NULL AND cancel_requested=0 THEN 'Trove stopped while this job ran in its process; start it again.' ELSE error END, " +
+            $"attempts=max(attempts-1, 0), available_at=$now, lease_until=NULL WHERE {Held}",
+            ct,
+            ("$id", id), ("$w", workerId), ("$now", now.ToUnixTimeMilliseconds()));
+
+        public Task<JobRecord?> CancelAsync(string id, DateTimeOffset now, CancellationToken ct) => owner.UseAsync(
+            async c =>
+            {
+                // Queued, or running with an expired lease (nobody is running it): cancelled at once. Running: asked.
+                const string AtOnce = "(status='queued' OR (lease_until IS NOT NULL AND lease_until<=$now))";
+                await using var tx = c.BeginTransaction(deferred: false);
+                await using var cmd = Command(
+                    c,
+                    $"UPDATE jobs SET status=CASE WHEN {AtOnce} THEN 'cancelled' ELSE status END, finished_at=CASE WHEN {AtOnce} THEN $now ELSE finished_at END, " +
+                    $"lease_until=CASE WHEN {AtOnce} THEN NULL ELSE lease_until END, cancel_requested=CASE WHEN {AtOnce} THEN cancel_requested ELSE 1 END " +
+                    "WHERE id=$id AND status IN ('queued','running')",
+                    ("$id", id), ("$now", now.ToUnixTimeMilliseconds()));
+                cmd.Transaction = tx;
+                await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                var job = await GetAsync(c, tx, id, ct).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                return job;
+            },
+            ct);
+
+        /// <summary>
+        /// Jobs whose worker stopped renewing: queued again (the claim already counted the attempt), or failed when they
+        /// have used their attempts or were pinned to that worker, or cancelled when that was asked. Queued pinned jobs
+        /// whose worker stopped renewing them are failed.
+        /// </summary>
+        private static async Task ExpireLeasesAsync(SqliteConnection c, SqliteTransaction tx, long now, CancellationToken ct)
+        {
+            const string Final = "(cancel_requested=1 OR pinned_to IS NOT NULL OR attempts>=max_attempts)";
+            await using var cmd = Command(
+                c,
+                $"UPDATE jobs SET status=CASE WHEN cancel_requested=1 THEN 'cancelled' WHEN {Final} THEN 'failed' ELSE 'queued' END, " +
+                $"finished_at=CASE WHEN {Final} THEN $now ELSE NULL END, available_at=$now, lease_until=NULL, " +
+                "error=CASE WHEN cancel_requested=1 THEN error " +
+                "WHEN pinned_to IS NOT NULL THEN 'The process running this job stopped (its lease expired); start it again.' " +
+                "ELSE 'Its worker ' || coalesce(lease_owner, '?') || ' stopped renewing its lease during attempt ' || attempts || ' of ' || max_attempts || " +
+                "' (the process stopped or hung).' END " +
+                "WHERE status='running' AND lease_until IS NOT NULL AND lease_until<=$now; " +
+                "UPDATE jobs SET status='failed', finished_at=$now, lease_until=NULL, " +
+                "error='The process that queued this job stopped before it could run it; start it again.' " +
+                "WHERE status='queued' AND pinned_to IS NOT NULL AND lease_until IS NOT NULL AND lease_until<=$now",
+                ("$now", now));
+            cmd.Transaction = tx;
+            await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+
+        private static async Task<JobRecord?> GetAsync(SqliteConnection c, SqliteTransaction? tx, string id, CancellationToken ct)
+        {
+            await using var cmd = Command(c, $"SELECT {Columns} FROM jobs WHERE id=$id", ("$id", id));
+            cmd.Transaction = tx;
+            return (await ReadAllAsync(cmd, Map, ct).ConfigureAwait(false)).FirstOrDefault();
+        }
+
+        private Task<bool> ChangeAsync(string sql, CancellationToken ct, params (string Name, object? Value)[] args) => owner.UseAsync(
+            async c =>
+            {
+                await using var tx = c.BeginTransaction(deferred: false);
+                await using var cmd = Command(c, sql, args);
+                cmd.Transaction = tx;
+                var changed = await cmd.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                return changed > 0;
+            },
+            ct);
+
+        private static string NewId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
 
         private static JobRecord Map(SqliteDataReader r) => new(
             r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), Time(r, 5), Time(r, 6),
-            Text(r, 7), r.GetInt64(8), r.IsDBNull(9) ? null : r.GetInt64(9), r.GetString(10), Text(r, 11), Text(r, 12));
+            Text(r, 7), r.GetInt64(8), r.IsDBNull(9) ? null : r.GetInt64(9), r.GetString(10), Text(r, 11), Text(r, 12))
+        {
+            Priority = r.GetInt32(13),
+            AvailableAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(14)),
+            Attempts = r.GetInt32(15),
+            MaxAttempts = r.GetInt32(16),
+            LeaseOwner = Text(r, 17),
+            LeaseUntil = Time(r, 18),
+            CancelRequested = r.GetInt64(19) != 0,
+            PinnedTo = Text(r, 20),
+        };
+
+        /// <summary>
+        /// Schema 3 makes the jobs table a queue (columns added in place, so rows of schema 2 keep their outcome). Jobs a
+        /// schema-2 process left running had no lease: they get an expired one, so the next claim retries them.
+        /// Idempotent, and safe when several processes open the database at once (one write transaction).
+        /// </summary>
+        public static async Task MigrateAsync(SqliteConnection c, CancellationToken ct)
+        {
+            (string Name, string Definition)[] queue =
+            [
+                ("priority", "INTEGER NOT NULL DEFAULT 0"), ("available_at", "INTEGER NOT NULL DEFAULT 0"), ("attempts", "INTEGER NOT NULL DEFAULT 0"),
+                ("max_attempts", "INTEGER NOT NULL DEFAULT 1"), ("lease_owner", "TEXT"), ("lease_until", "INTEGER"),
+                ("cancel_requested", "INTEGER NOT NULL DEFAULT 0"), ("pinned_to", "TEXT"),
+            ];
+            await using var tx = c.BeginTransaction(deferred: false);
+            HashSet<string> existing;
+            await using (var info = Command(c, "SELECT name FROM pragma_table_info('jobs')"))
+            {
+                info.Transaction = tx;
+                existing = [.. await ReadAllAsync(info, r => r.GetString(0), ct).ConfigureAwait(false)];
+            }
+
+            var missing = queue.Where(q => !existing.Contains(q.Name)).ToList();
+            var sql = new System.Text.StringBuilder();
+            foreach (var (name, definition) in missing)
+            {
+                sql.Append("ALTER TABLE jobs ADD COLUMN ").Append(name).Append(' ').Append(definition).Append(";\n");
+            }
+
+            if (missing.Count > 0)
+            {
+                sql.Append("UPDATE jobs SET available_at=created_at;\n")
+                    .Append("UPDATE jobs SET max_attempts=3 WHERE status IN ('queued','running');\n")
+                    .Append("UPDATE jobs SET attempts=1, lease_owner='(before schema 3)', lease_until=0 WHERE status='running';\n");
+            }
+
+            sql.Append("CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(status, priority DESC, available_at);\n")
+                .Append("UPDATE meta SET value='3' WHERE key='schema_version' AND CAST(value AS INTEGER) < 3;");
+            await SqliteDatabase.ExecAsync(c, sql.ToString(), ct, tx).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
     }
 
     public static async Task<SqliteStateStore> OpenAsync(string path, CancellationToken ct)
@@ -282,6 +519,7 @@ public sealed class SqliteStateStore : IStateStore
         try
         {
             await SqliteDatabase.ExecAsync(connection, SchemaSql, ct).ConfigureAwait(false);
+            await JobStore.MigrateAsync(connection, ct).ConfigureAwait(false);
             return new SqliteStateStore(connection);
         }
         catch

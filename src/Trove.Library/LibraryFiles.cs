@@ -126,6 +126,16 @@ public sealed class LibraryFiles(LibraryLayout layout, Durability durability)
         return StampOf(Layout.VocabularyPath, bytes);
     }
 
+    /// <summary>The model registry (empty when models.json does not exist yet).</summary>
+    public Trove.Domain.Models.ModelCatalog ReadModels()
+    {
+        var path = Layout.ModelsPath;
+        return File.Exists(path) ? LibraryJson.ReadModels(File.ReadAllBytes(path), Layout.Relative(path)) : new Trove.Domain.Models.ModelCatalog();
+    }
+
+    public void WriteModels(Trove.Domain.Models.ModelCatalog catalog) =>
+        AtomicFile.WriteAllBytes(Layout.ModelsPath, LibraryJson.Serialize(catalog), Durability);
+
     public (CollectionDefinition Collection, FileStamp Stamp) ReadCollection(string path)
     {
         var bytes = File.ReadAllBytes(path);

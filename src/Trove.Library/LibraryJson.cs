@@ -16,6 +16,7 @@ namespace Trove.Library;
 [JsonSerializable(typeof(Vocabulary))]
 [JsonSerializable(typeof(CollectionDefinition))]
 [JsonSerializable(typeof(LibraryManifest))]
+[JsonSerializable(typeof(Trove.Domain.Models.ModelCatalog))]
 internal sealed partial class LibraryJsonContext : JsonSerializerContext;
 
 /// <summary>Reads and writes the library's JSON files, turning any parse error into file:line:column.</summary>
@@ -30,6 +31,27 @@ public static class LibraryJson
     public static byte[] Serialize(CollectionDefinition collection) => Bytes(collection, LibraryJsonContext.Default.CollectionDefinition);
 
     public static byte[] Serialize(LibraryManifest manifest) => Bytes(manifest, LibraryJsonContext.Default.LibraryManifest);
+
+    public static byte[] Serialize(Trove.Domain.Models.ModelCatalog catalog) => Bytes(catalog, LibraryJsonContext.Default.ModelCatalog);
+
+    /// <summary>Reads models.json: schema checked, then every model and version validated (errors name the model).</summary>
+    public static Trove.Domain.Models.ModelCatalog ReadModels(byte[] bytes, string path)
+    {
+        var schema = PeekSchema(bytes, path, "models-malformed");
+        if (schema > Trove.Domain.Models.ModelCatalog.CurrentSchema)
+        {
+            throw NewerSchema(path, schema, Trove.Domain.Models.ModelCatalog.CurrentSchema, "model registry");
+        }
+
+        var catalog = Deserialize(bytes, path, LibraryJsonContext.Default.ModelCatalog, "models-malformed");
+        var errors = catalog.Validate();
+        if (errors.Count > 0)
+        {
+            throw new FileFormatException("models-invalid", path, string.Join("; ", errors), hint: "Fix models.json in a text editor, or change it with 'trove models'.");
+        }
+
+        return catalog;
+    }
 
     public static LibraryManifest ReadManifest(byte[] bytes, string path) =>
         Deserialize(bytes, path, LibraryJsonContext.Default.LibraryManifest, "manifest-malformed");

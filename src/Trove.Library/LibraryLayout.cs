@@ -9,6 +9,7 @@ public sealed class LibraryLayout
 {
     public const string ManifestFileName = "trove.json";
     public const string VocabularyFileName = "vocabulary.json";
+    public const string ModelsFileName = "models.json";
     public const string SidecarExtension = ".json";
 
     public LibraryLayout(string root)
@@ -23,6 +24,12 @@ public sealed class LibraryLayout
     public string VocabularyPath => Path.Combine(Root, VocabularyFileName);
 
     public string CollectionsDir => Path.Combine(Root, "collections");
+
+    /// <summary>The model registry (see docs/models.md).</summary>
+    public string ModelsPath => Path.Combine(Root, ModelsFileName);
+
+    /// <summary>Where <c>trove models add --copy</c> keeps model files inside the library.</summary>
+    public string ModelFilesDir => Path.Combine(Root, "models");
 
     public string MediaDir => Path.Combine(Root, "media");
 

@@ -145,7 +145,6 @@ public static class TroveServer
         var app = Build(library, settings);
         await using (app.ConfigureAwait(false))
         {
-            await app.Services.GetRequiredService<JobRunner>().RecoverAsync(ct).ConfigureAwait(false);
             await app.StartAsync(ct).ConfigureAwait(false);
             foreach (var address in app.Urls)
             {
@@ -177,7 +176,11 @@ public static class TroveServer
         services.AddSingleton(new NearDuplicateService(library));
         services.AddSingleton(new ExportService(library));
         services.AddSingleton(new AccountService(library));
-        services.AddSingleton(sp => new JobRunner(library, sp.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Jobs")));
+        services.AddSingleton(new Trove.Application.Models.ModelRegistry(library));
+        // The server runs a job worker for every kind of job (docs/architecture.md, "Jobs"); `trove worker` adds more.
+        services.AddSingleton(sp => new JobWorker(library, JobCatalog.Handlers(library), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Jobs")));
+        services.AddSingleton(sp => new JobRunner(library, sp.GetRequiredService<JobWorker>()));
+        services.AddHostedService(sp => new JobWorkerHost(sp.GetRequiredService<JobWorker>()));
     }
 
     private static void AddRateLimits(RateLimiterOptions o, ServerSettings settings)
@@ -195,5 +198,17 @@ public static class TroveServer
         o.AddPolicy(UploadRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
             ctx.Principal().Name,
             _ => new FixedWindowRateLimiterOptions { PermitLimit = settings.UploadsPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+    }
+
+    /// <summary>Starts the job worker with the host and hands its running jobs back to the queue when the host stops.</summary>
+    private sealed class JobWorkerHost(JobWorker worker) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            worker.Start();
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => worker.StopAsync(cancellationToken);
     }
 }

@@ -18,6 +18,8 @@ public sealed class EndpointSecurityTests : IAsyncLifetime
         "GET /api/openapi/{documentName}.json",
         "POST /api/auth/login",
         "POST /api/auth/logout",
+        "GET /api/models",
+        "GET /api/models/{id}",
     };
 
     private TestServer _server = null!;

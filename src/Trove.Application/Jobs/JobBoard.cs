@@ -37,18 +37,23 @@ public sealed class JobBoard(TroveLibrary library)
         return job is not null && CanSee(viewer, job) ? job : throw NotFound(id);
     }
 
-    /// <summary>Asks a queued or running job to stop; answers its record as it stands. A finished job is a conflict.</summary>
-    public async Task<JobRecord> CancelAsync(JobRunner runner, Principal viewer, string id, CancellationToken ct)
+    /// <summary>
+    /// Cancels a queued job at once and asks a running one to stop (its worker, in whichever process, stops it when it
+    /// next renews its lease; one in this process at once); answers its record as it stands. A finished job is a conflict.
+    /// </summary>
+    public async Task<JobRecord> CancelAsync(Principal viewer, string id, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(runner);
         var job = await GetAsync(viewer, id, ct).ConfigureAwait(false);
-        if (JobStatus.IsFinished(job.Status) || !runner.Cancel(job.Id))
+        if (!JobStatus.IsFinished(job.Status))
         {
-            var now = await library.State.Jobs.GetAsync(job.Id, ct).ConfigureAwait(false) ?? job;
-            throw new TroveException("conflict", $"Job {job.Id} is not running here (it is {now.Status}); there is nothing to cancel.", JobStatus.IsFinished(now.Status) ? null : "It was started by another Trove process; cancel it there.");
+            job = await JobQueue.Of(library).CancelAsync(job.Id, ct).ConfigureAwait(false) ?? job;
+            if (job.Status is not (JobStatus.Succeeded or JobStatus.Failed))
+            {
+                return job;
+            }
         }
 
-        return await library.State.Jobs.GetAsync(job.Id, ct).ConfigureAwait(false) ?? job;
+        throw new TroveException("conflict", $"Job {job.Id} has finished ({job.Status}); there is nothing to cancel.");
     }
 
     public static TroveException NotFound(string id) =>

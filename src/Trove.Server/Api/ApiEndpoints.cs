@@ -23,5 +23,6 @@ public static class ApiEndpoints
         CollectionEndpoints.Map(api);
         DuplicateEndpoints.Map(api);
         ExportEndpoints.Map(api);
+        ModelEndpoints.Map(app);
     }
 }

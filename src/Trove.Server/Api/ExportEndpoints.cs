@@ -24,7 +24,12 @@ public sealed record ExportRequest(
     IReadOnlyList<string>? TagOrder,
     bool? KeepUnderscores);
 
-/// <summary>A background job as clients see it; <see cref="Parameters"/> and <see cref="Result"/> are the job's own JSON.</summary>
+/// <summary>
+/// A background job as clients see it; <see cref="Parameters"/> and <see cref="Result"/> are the job's own JSON.
+/// <see cref="Attempts"/> counts attempts started (a failed one is retried after a backoff while attempts remain:
+/// <see cref="Error"/> then holds the last error and <see cref="RetryAt"/> when the next attempt may start);
+/// <see cref="CancelRequested"/> is true while a running job has been asked to stop.
+/// </summary>
 public sealed record JobResponse(
     string Id,
     string Kind,
@@ -39,12 +44,20 @@ public sealed record JobResponse(
     JsonElement? Parameters,
     JsonElement? Result,
     string? Error,
-    string? Download)
+    string? Download,
+    int Priority,
+    int Attempts,
+    int MaxAttempts,
+    DateTimeOffset? RetryAt,
+    bool? CancelRequested)
 {
     public static JobResponse From(JobRecord j) => new(
         j.Id, j.Kind, j.Status, j.CreatedBy, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Phase, j.Done, j.Total,
         Parse(j.Parameters), Parse(j.Result), j.Error,
-        j.Kind == ExportJobs.Kind && j.Status == JobStatus.Succeeded ? $"/api/exports/{j.Id}/download" : null);
+        j.Kind == ExportJobs.Kind && j.Status == JobStatus.Succeeded ? $"/api/exports/{j.Id}/download" : null,
+        j.Priority, j.Attempts, j.MaxAttempts,
+        j.Status == JobStatus.Queued && j.Attempts > 0 ? j.AvailableAt : null,
+        j.CancelRequested && !JobStatus.IsFinished(j.Status) ? true : null);
 
     private static JsonElement? Parse(string? json)
     {
@@ -94,13 +107,13 @@ public static class ExportEndpoints
         jobs.MapGet("/{id}", async (HttpContext context, string id, TroveLibrary library, CancellationToken ct) =>
             TypedResults.Ok(JobResponse.From(await new JobBoard(library).GetAsync(context.Principal(), id, ct).ConfigureAwait(false))))
             .WithSummary("One job: status, progress, result or error (yours, or any for admins)");
-        jobs.MapPost("/{id}/cancel", async (HttpContext context, string id, TroveLibrary library, JobRunner runner, CancellationToken ct) =>
-            TypedResults.Accepted($"/api/jobs/{id}", JobResponse.From(await new JobBoard(library).CancelAsync(runner, context.Principal(), id, ct).ConfigureAwait(false))))
+        jobs.MapPost("/{id}/cancel", async (HttpContext context, string id, TroveLibrary library, CancellationToken ct) =>
+            TypedResults.Accepted($"/api/jobs/{id}", JobResponse.From(await new JobBoard(library).CancelAsync(context.Principal(), id, ct).ConfigureAwait(false))))
             .RequireAuthorization(Policies.Member)
-            .WithSummary("Ask a queued or running job to stop (409 when it has finished)");
+            .WithSummary("Cancel a queued job, or ask a running one to stop (cancelRequested: true until its worker stops it); 409 when it has finished");
     }
 
-    private static async Task<Accepted<JobResponse>> StartExportAsync(ExportRequest? request, TroveLibrary library, JobRunner runner, ExportService export, CancellationToken ct)
+    private static async Task<Accepted<JobResponse>> StartExportAsync(ExportRequest? request, TroveLibrary library, CancellationToken ct)
     {
         var text = ExportText.Auto;
         if (request?.Text is { Length: > 0 } t && (!Enum.TryParse(t.Trim(), ignoreCase: true, out text) || !Enum.IsDefined(text)))
@@ -119,7 +132,7 @@ public static class ExportEndpoints
             TagOrder: request?.TagOrder,
             KeepUnderscores: request?.KeepUnderscores ?? false,
             Masks: request?.Masks ?? false);
-        var job = await ExportJobs.StartAsync(library, runner, export, options, ct).ConfigureAwait(false);
+        var job = await ExportJobs.StartAsync(library, options, ct).ConfigureAwait(false);
         return TypedResults.Accepted($"/api/jobs/{job.Id}", JobResponse.From(job));
     }
 }

@@ -12,7 +12,7 @@ namespace Trove.Server.Pages;
 /// Background jobs the signed-in account may see (<see cref="JobBoard"/>: their own; admins everyone's), with progress,
 /// outcome, export downloads and cancel; the list polls itself while any job is unfinished.
 /// </summary>
-public sealed class JobsModel(TroveLibrary library, JobRunner runner) : ManagePageModel
+public sealed class JobsModel(TroveLibrary library) : ManagePageModel
 {
     public const string ListFragment = "_ManageJobs";
     public const int Limit = 100;
@@ -37,8 +37,8 @@ public sealed class JobsModel(TroveLibrary library, JobRunner runner) : ManagePa
 
         await ChangeAsync(true, "cancel jobs", async ct =>
         {
-            var job = await new JobBoard(library).CancelAsync(runner, Me, id ?? string.Empty, ct).ConfigureAwait(false);
-            return $"Asked {job.Kind} job {Short(job.Id)} to stop.";
+            var job = await new JobBoard(library).CancelAsync(Me, id ?? string.Empty, ct).ConfigureAwait(false);
+            return job.Status == JobStatus.Cancelled ? $"Cancelled {job.Kind} job {Short(job.Id)}." : $"Asked {job.Kind} job {Short(job.Id)} to stop.";
         }).ConfigureAwait(false);
         return await RespondAsync(ListFragment).ConfigureAwait(false);
     }

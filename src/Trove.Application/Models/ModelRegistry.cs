@@ -1,0 +1,239 @@
+using System.Text.Json.Nodes;
+using Trove.Application.Inference;
+using Trove.Domain;
+using Trove.Domain.Models;
+
+namespace Trove.Application.Models;
+
+/// <summary>What registering a model takes (CLI <c>trove models add</c>, later the API).</summary>
+public sealed record ModelAddRequest(
+    string Id,
+    string Kind,
+    string File,
+    string Version,
+    string? Name = null,
+    string? Labels = null,
+    string? Description = null,
+    string? Category = null,
+    IReadOnlyList<string>? Tags = null,
+    JsonObject? Parameters = null,
+    JsonObject? Metrics = null,
+    bool Activate = true,
+    string Provider = ModelProviders.Onnx);
+
+/// <summary>One problem found when checking a model version against its files and the runtime.</summary>
+public sealed record ModelProblem(string Model, string Version, string Code, string Message);
+
+/// <summary>
+/// The model registry of a library (<c>models.json</c>): list, add versions, activate one, remove, and check that each
+/// active version's files exist and fit together — the model loads, a tagger takes one image tensor (rank 4) and its
+/// label file has as many labels as the model has outputs. Checks that need ONNX Runtime are skipped (and said so)
+/// when it is missing.
+/// </summary>
+public sealed class ModelRegistry(TroveLibrary library)
+{
+    public Task<IReadOnlyList<ModelDefinition>> ListAsync(CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult<IReadOnlyList<ModelDefinition>>(library.Files.ReadModels().Models);
+    }
+
+    public async Task<ModelDefinition> GetAsync(string id, CancellationToken ct) =>
+        (await ListAsync(ct).ConfigureAwait(false)).FirstOrDefault(m => string.Equals(m.Id, id, StringComparison.Ordinal))
+        ?? throw new TroveException("model-not-found", $"There is no model '{id}' in {Trove.Library.LibraryLayout.ModelsFileName}.", "List models with 'trove models list'.");
+
+    /// <summary>The absolute path of a file named in the registry (relative names are relative to the library root).</summary>
+    public string Resolve(string file) => Path.IsPathRooted(file) ? file : Path.GetFullPath(Path.Combine(library.Layout.Root, file));
+
+    /// <summary>Adds a model, or a new version of an existing one, after checking its files; activates it unless told not to.</summary>
+    public async Task<ModelDefinition> AddAsync(ModelAddRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (!ModelDefinition.IsValidId(request.Id))
+        {
+            throw new TroveUsageException("bad-model-id", $"'{request.Id}' is not a valid model id.", "Use 1–64 lowercase letters, digits, '-', '_' or '.'.");
+        }
+
+        if (!ModelKinds.All.Contains(request.Kind, StringComparer.Ordinal))
+        {
+            throw new TroveUsageException("bad-model-kind", $"Unknown model kind '{request.Kind}'.", $"Use one of: {string.Join(", ", ModelKinds.All)}.");
+        }
+
+        var version = new ModelVersionEntry
+        {
+            Version = string.IsNullOrWhiteSpace(request.Version) ? "1" : request.Version.Trim(),
+            File = request.File,
+            Labels = request.Labels,
+            Metrics = request.Metrics,
+        };
+        var problems = Check(request.Id, request.Kind, request.Provider, version);
+        if (problems.FirstOrDefault(p => p.Code != "inference-unavailable") is { } problem)
+        {
+            throw new TroveException(problem.Code, problem.Message, "Nothing was registered. Fix the file or the options and run the command again.");
+        }
+
+        await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
+        var catalog = library.Files.ReadModels();
+        var model = catalog.Find(request.Id);
+        if (model is null)
+        {
+            model = new ModelDefinition { Id = request.Id, Kind = request.Kind, Provider = request.Provider };
+            catalog.Models.Add(model);
+        }
+        else if (model.Kind != request.Kind)
+        {
+            throw new TroveException("conflict", $"Model '{model.Id}' is a {model.Kind}, not a {request.Kind}.", "Use another id for a different kind of model.");
+        }
+
+        if (model.Versions.Any(v => v.Version == version.Version))
+        {
+            throw new TroveException("model-version-exists", $"Model '{model.Id}' already has a version '{version.Version}'.", "Give the new file another --version.");
+        }
+
+        model.Name = request.Name ?? (string.IsNullOrWhiteSpace(model.Name) ? request.Id : model.Name);
+        model.Description = request.Description ?? model.Description;
+        model.Category = request.Category ?? model.Category;
+        model.Tags = request.Tags?.ToList() ?? model.Tags;
+        model.Parameters = request.Parameters ?? model.Parameters;
+        model.Versions.Add(version);
+        if (request.Activate || model.Versions.Count == 1)
+        {
+            Activate(model, version.Version);
+        }
+
+        session.SaveModels(catalog);
+        session.Audit("model-add", model.Id, version.Version);
+        return model;
+    }
+
+    /// <summary>Makes one version the active one (the others stay registered).</summary>
+    public async Task<ModelDefinition> ActivateAsync(string id, string versionName, CancellationToken ct)
+    {
+        await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
+        var catalog = library.Files.ReadModels();
+        var model = catalog.Find(id) ?? throw new TroveException("model-not-found", $"There is no model '{id}'.", "List models with 'trove models list'.");
+        var version = model.Versions.FirstOrDefault(v => v.Version == versionName)
+            ?? throw new TroveException("model-version-not-found", $"Model '{id}' has no version '{versionName}' (it has {string.Join(", ", model.Versions.Select(v => v.Version))}).");
+        if (Check(model.Id, model.Kind, model.Provider, version).FirstOrDefault(p => p.Code != "inference-unavailable") is { } problem)
+        {
+            throw new TroveException(problem.Code, problem.Message, "The active version was not changed.");
+        }
+
+        Activate(model, version.Version);
+        session.SaveModels(catalog);
+        session.Audit("model-activate", model.Id, version.Version);
+        return model;
+    }
+
+    public async Task RemoveAsync(string id, CancellationToken ct)
+    {
+        await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
+        var catalog = library.Files.ReadModels();
+        var model = catalog.Find(id) ?? throw new TroveException("model-not-found", $"There is no model '{id}'.", "List models with 'trove models list'.");
+        catalog.Models.Remove(model);
+        session.SaveModels(catalog);
+        session.Audit("model-remove", model.Id);
+    }
+
+    /// <summary>Checks every model's active version; an empty list means everything loads and fits.</summary>
+    public async Task<IReadOnlyList<ModelProblem>> CheckAsync(CancellationToken ct)
+    {
+        var problems = new List<ModelProblem>();
+        foreach (var model in await ListAsync(ct).ConfigureAwait(false))
+        {
+            if (model.ActiveVersion is { } version)
+            {
+                problems.AddRange(Check(model.Id, model.Kind, model.Provider, version));
+            }
+        }
+
+        return problems;
+    }
+
+    private void Activate(ModelDefinition model, string version)
+    {
+        foreach (var v in model.Versions)
+        {
+            v.Active = v.Version == version;
+            if (v.Active)
+            {
+                v.DeployedAt = library.Now;
+            }
+        }
+    }
+
+    private List<ModelProblem> Check(string id, string kind, string provider, ModelVersionEntry version)
+    {
+        var problems = new List<ModelProblem>();
+        void Add(string code, string message) => problems.Add(new ModelProblem(id, version.Version, code, message));
+        if (provider != ModelProviders.Onnx)
+        {
+            return problems;
+        }
+
+        var file = Resolve(version.File);
+        if (!System.IO.File.Exists(file))
+        {
+            Add("model-file-missing", $"Model '{id}' version '{version.Version}': the model file {file} does not exist.");
+            return problems;
+        }
+
+        int? labels = null;
+        if (version.Labels is { } labelFile)
+        {
+            var path = Resolve(labelFile);
+            if (!System.IO.File.Exists(path))
+            {
+                Add("labels-missing", $"Model '{id}' version '{version.Version}': the label file {path} does not exist.");
+                return problems;
+            }
+
+            labels = LabelCount(path);
+        }
+        else if (kind == ModelKinds.Tagger)
+        {
+            Add("labels-missing", $"Model '{id}' version '{version.Version}': a tagger needs a label file (selected_tags.csv).");
+            return problems;
+        }
+
+        if (!library.Inference.Status.Available)
+        {
+            Add("inference-unavailable", $"Model '{id}' version '{version.Version}' was not loaded to check it: {library.Inference.Status.Message}");
+            return problems;
+        }
+
+        try
+        {
+            using var session = library.Inference.Load(file, new InferenceSessionOptions(1));
+            var signature = session.Signature;
+            if (kind == ModelKinds.Tagger)
+            {
+                if (signature.Inputs.Count != 1 || signature.Inputs[0].Rank != 4)
+                {
+                    Add("model-signature", $"Model '{id}' version '{version.Version}': a tagger takes one image tensor of rank 4 ([N,H,W,3] or [N,3,H,W]), but {Path.GetFileName(file)} takes {Describe(signature.Inputs)}.");
+                }
+                else if (signature.Outputs.Count == 0 || signature.Outputs[0].Shape.Count != 2)
+                {
+                    Add("model-signature", $"Model '{id}' version '{version.Version}': a tagger gives scores of shape [N,labels], but {Path.GetFileName(file)} gives {Describe(signature.Outputs)}.");
+                }
+                else if (labels is { } count && signature.Outputs[0].Shape[1] is var width && width > 0 && width != count)
+                {
+                    Add("labels-mismatch", $"Model '{id}' version '{version.Version}': the label file has {count} labels but the model gives {width} scores.");
+                }
+            }
+        }
+        catch (InferenceException ex)
+        {
+            Add(ex.Code, $"Model '{id}' version '{version.Version}': {ex.Message}");
+        }
+
+        return problems;
+    }
+
+    private static string Describe(IReadOnlyList<TensorInfo> tensors) =>
+        string.Join(", ", tensors.Select(t => $"{t.Name} [{string.Join(",", t.Shape)}]"));
+
+    /// <summary>Labels in a selected_tags.csv (rows after the header with a tag name).</summary>
+    private static int LabelCount(string path) =>
+        System.IO.File.ReadLines(path).Skip(1).Count(line => line.Split(',') is { Length: >= 2 } cells && cells[1].Trim().Length > 0);
+}

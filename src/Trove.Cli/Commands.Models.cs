@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Trove.Application.Models;
+using Trove.Domain;
+using Trove.Domain.Models;
+
+namespace Trove.Cli;
+
+public static partial class TroveCli
+{
+    private sealed partial class Commands
+    {
+        /// <summary>trove models list|show|add|activate|remove|check — the library's model registry (models.json).</summary>
+        public Command Models()
+        {
+            var cmd = new Command("models", "The model registry: taggers and other models, their versions and the active one");
+
+            var list = new Command("list", "List models with their active version");
+            list.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
+            {
+                var models = await new ModelRegistry(library!).ListAsync(ct).ConfigureAwait(false);
+                ctx.Output.Result(new { models = models.Select(ModelJson) }, w =>
+                {
+                    if (models.Count == 0)
+                    {
+                        w.WriteLine("No models yet. Add one with: trove models add ID --kind tagger --file model.onnx --labels selected_tags.csv");
+                    }
+
+                    foreach (var m in models)
+                    {
+                        w.WriteLine($"{m.Id,-24} {m.Kind,-14} active {m.ActiveVersion?.Version ?? "-",-10} {m.Versions.Count} version(s)  {m.Name}");
+                    }
+                });
+                return 0;
+            }));
+            cmd.Subcommands.Add(list);
+
+            var id = new Argument<string>("ID") { Description = "Model id (lowercase letters, digits, '-', '_', '.')" };
+            var show = new Command("show", "Show one model and all its versions") { id };
+            show.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
+            {
+                var m = await new ModelRegistry(library!).GetAsync(p.GetValue(id)!, ct).ConfigureAwait(false);
+                ctx.Output.Result(ModelJson(m), w =>
+                {
+                    w.WriteLine($"{m.Id}: {m.Name} ({m.Kind}, {m.Provider})");
+                    foreach (var v in m.Versions)
+                    {
+                        w.WriteLine($"  {(v.Active ? "*" : " ")} {v.Version,-10} {v.File}  labels: {v.Labels ?? "-"}");
+                    }
+                });
+                return 0;
+            }));
+            cmd.Subcommands.Add(show);
+
+            var kind = new Option<string>("--kind") { Description = string.Join("|", ModelKinds.All), DefaultValueFactory = _ => ModelKinds.Tagger };
+            var file = new Option<string>("--file") { Description = "The model file (.onnx); relative paths are relative to the library", Required = true };
+            var labels = new Option<string?>("--labels") { Description = "Label file (taggers: WD14 selected_tags.csv)" };
+            var version = new Option<string>("--version") { Description = "Version name", DefaultValueFactory = _ => "1" };
+            var name = new Option<string?>("--name") { Description = "Display name" };
+            var description = new Option<string?>("--description");
+            var category = new Option<string?>("--category") { Description = "e.g. danbooru, custom" };
+            var parameters = new Option<string?>("--parameters") { Description = "Kind-specific settings as JSON (see docs/models.md)" };
+            var inactive = new Option<bool>("--inactive") { Description = "Register the version without making it the active one" };
+            var add = new Command("add", "Register a model, or a new version of one (checked before it is saved)") { id, kind, file, labels, version, name, description, category, parameters, inactive };
+            add.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
+            {
+                JsonObject? settings = null;
+                if (p.GetValue(parameters) is { Length: > 0 } json)
+                {
+                    try
+                    {
+                        settings = JsonNode.Parse(json) as JsonObject ?? throw new TroveUsageException("bad-parameters", "--parameters must be a JSON object.");
+                    }
+                    catch (System.Text.Json.JsonException ex)
+                    {
+                        throw new TroveUsageException("bad-parameters", $"--parameters is not valid JSON: {ex.Message}");
+                    }
+                }
+
+                var m = await new ModelRegistry(library!).AddAsync(
+                    new ModelAddRequest(p.GetValue(id)!, p.GetValue(kind)!, p.GetValue(file)!, p.GetValue(version)!, p.GetValue(name), p.GetValue(labels), p.GetValue(description), p.GetValue(category), null, settings, null, !p.GetValue(inactive)),
+                    ct).ConfigureAwait(false);
+                ctx.Output.Result(ModelJson(m), w => w.WriteLine($"Registered {m.Id} version {p.GetValue(version)}; active: {m.ActiveVersion?.Version}."));
+                return 0;
+            }));
+            cmd.Subcommands.Add(add);
+
+            var versionArg = new Argument<string>("VERSION");
+            var activate = new Command("activate", "Make a version the active one") { id, versionArg };
+            activate.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
+            {
+                var m = await new ModelRegistry(library!).ActivateAsync(p.GetValue(id)!, p.GetValue(versionArg)!, ct).ConfigureAwait(false);
+                ctx.Output.Result(ModelJson(m), w => w.WriteLine($"{m.Id}: version {m.ActiveVersion?.Version} is active."));
+                return 0;
+            }));
+            cmd.Subcommands.Add(activate);
+
+            var remove = new Command("remove", "Remove a model from the registry (its files stay where they are)") { id };
+            remove.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
+            {
+                await new ModelRegistry(library!).RemoveAsync(p.GetValue(id)!, ct).ConfigureAwait(false);
+                ctx.Output.Result(new { removed = p.GetValue(id) }, w => w.WriteLine($"Removed {p.GetValue(id)}."));
+                return 0;
+            }));
+            cmd.Subcommands.Add(remove);
+
+            var check = new Command("check", "Load every active version and check its files, input shape and label count");
+            check.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
+            {
+                var problems = await new ModelRegistry(library!).CheckAsync(ct).ConfigureAwait(false);
+                ctx.Output.Result(new { problems = problems.Select(x => new { model = x.Model, version = x.Version, code = x.Code, message = x.Message }) }, w =>
+                {
+                    w.WriteLine(problems.Count == 0 ? "Every active model loads and fits its labels." : $"{problems.Count} problem(s):");
+                    foreach (var x in problems)
+                    {
+                        w.WriteLine($"  {x.Code}: {x.Message}");
+                    }
+                });
+                return problems.Any(x => x.Code != "inference-unavailable") ? 1 : 0;
+            }));
+            cmd.Subcommands.Add(check);
+            return cmd;
+        }
+
+        private static object ModelJson(ModelDefinition m) => new
+        {
+            id = m.Id,
+            name = m.Name,
+            kind = m.Kind,
+            provider = m.Provider,
+            description = m.Description,
+            category = m.Category,
+            tags = m.Tags,
+            parameters = m.Parameters,
+            active = m.ActiveVersion?.Version,
+            versions = m.Versions.Select(v => new { version = v.Version, file = v.File, labels = v.Labels, metrics = v.Metrics, deployedAt = v.DeployedAt, active = v.Active }),
+        };
+    }
+}
