@@ -268,4 +268,19 @@ public sealed class TagSuggestion
     public string? ReviewedBy { get; set; }
 
     public DateTimeOffset? ReviewedAt { get; set; }
+
+    /// <summary>The tag category the model gave (general, character, rating…); optional, for display and thresholds.</summary>
+    public string? Category { get; set; }
+
+    /// <summary>The model's own label when it differs from <see cref="Tag"/> (an external vocabulary mapped to ours).</summary>
+    public string? External { get; set; }
+
+    /// <summary>Set when the model proposed an alias: the alias name, resolved to the canonical <see cref="Tag"/> ("resolved-from-alias").</summary>
+    public string? ResolvedFrom { get; set; }
+
+    /// <summary>
+    /// Set when the suggestion comes from the vocabulary's implications rather than from the model directly: the suggested
+    /// child tag that implies this one ("from-hierarchy"; confidence = the child's × 0.9).
+    /// </summary>
+    public string? ImpliedBy { get; set; }
 }

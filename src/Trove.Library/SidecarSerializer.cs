@@ -184,6 +184,30 @@ public static class SidecarSerializer
             {
                 Fail($"$.suggestions[{i}].confidence: must be between 0 and 1, found {g.Confidence}");
             }
+
+            // Optional provenance marks (added with the review workflow; absent in older sidecars).
+            g.ResolvedFrom = OptionalTag(g.ResolvedFrom, $"$.suggestions[{i}].resolvedFrom");
+            g.ImpliedBy = OptionalTag(g.ImpliedBy, $"$.suggestions[{i}].impliedBy");
+            g.Category = OptionalTag(g.Category, $"$.suggestions[{i}].category");
+            if (g.External is { } external && (external.Trim().Length == 0 || external.Any(char.IsControl)))
+            {
+                Fail($"$.suggestions[{i}].external: must be the model's label (non-empty, no control characters), found '{external}'");
+            }
+        }
+
+        string? OptionalTag(string? value, string where)
+        {
+            if (value is null)
+            {
+                return null;
+            }
+
+            if (!TagNames.TryNormalize(value, out var normalized, out var error))
+            {
+                Fail($"{where}: {error}");
+            }
+
+            return normalized;
         }
 
         var primaries = s.Captions.FindAll(c => c.Primary);

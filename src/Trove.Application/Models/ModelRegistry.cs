@@ -59,6 +59,12 @@ public sealed class ModelRegistry(TroveLibrary library)
             throw new TroveUsageException("bad-model-kind", $"Unknown model kind '{request.Kind}'.", $"Use one of: {string.Join(", ", ModelKinds.All)}.");
         }
 
+        if (request.Kind == ModelKinds.Tagger)
+        {
+            // Settings are checked now, so that a typo is refused at registration rather than at the first suggestion job.
+            Tagging.TaggerParameters.Parse(request.Parameters, request.Id);
+        }
+
         var version = new ModelVersionEntry
         {
             Version = string.IsNullOrWhiteSpace(request.Version) ? "1" : request.Version.Trim(),
@@ -188,7 +194,15 @@ public sealed class ModelRegistry(TroveLibrary library)
                 return problems;
             }
 
-            labels = LabelCount(path);
+            try
+            {
+                labels = Tagging.TaggerLabelSet.Load(path).Count;
+            }
+            catch (Trove.Library.FileFormatException ex)
+            {
+                Add(ex.Code, $"Model '{id}' version '{version.Version}': {ex.Message}");
+                return problems;
+            }
         }
         else if (kind == ModelKinds.Tagger)
         {
@@ -233,7 +247,4 @@ public sealed class ModelRegistry(TroveLibrary library)
     private static string Describe(IReadOnlyList<TensorInfo> tensors) =>
         string.Join(", ", tensors.Select(t => $"{t.Name} [{string.Join(",", t.Shape)}]"));
 
-    /// <summary>Labels in a selected_tags.csv (rows after the header with a tag name).</summary>
-    private static int LabelCount(string path) =>
-        System.IO.File.ReadLines(path).Skip(1).Count(line => line.Split(',') is { Length: >= 2 } cells && cells[1].Trim().Length > 0);
 }

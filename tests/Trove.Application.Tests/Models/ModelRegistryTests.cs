@@ -93,4 +93,25 @@ public sealed class ModelRegistryTests
         Assert.Equal("models-malformed", malformed.Code);
         Assert.Equal(3, malformed.Line);
     }
+
+    [Fact]
+    public async Task Tagger_parameters_with_a_mistake_are_refused_naming_the_field()
+    {
+        await using var t = await CreateAsync();
+        var (model, labels) = Files(t);
+        var parameters = new System.Text.Json.Nodes.JsonObject { ["thresholds"] = new System.Text.Json.Nodes.JsonObject { ["general"] = "high" } };
+        var ex = await Assert.ThrowsAnyAsync<TroveException>(() => new ModelRegistry(t.Library).AddAsync(new ModelAddRequest("wd14", ModelKinds.Tagger, model, "v1", Labels: labels, Parameters: parameters), Ct));
+        Assert.Contains("general", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(t.Library.Layout.ModelsPath));
+    }
+
+    [Fact]
+    public async Task A_label_file_with_a_broken_row_is_refused_with_its_line()
+    {
+        await using var t = await CreateAsync();
+        var (model, labels) = Files(t);
+        await File.AppendAllTextAsync(labels, "7,,0,10\r\n", Ct);
+        var ex = await Assert.ThrowsAnyAsync<TroveException>(() => new ModelRegistry(t.Library).AddAsync(new ModelAddRequest("wd14", ModelKinds.Tagger, model, "v1", Labels: labels), Ct));
+        Assert.Contains("selected_tags.csv:5", ex.Message, StringComparison.Ordinal);
+    }
 }

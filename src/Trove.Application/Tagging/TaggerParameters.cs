@@ -1,0 +1,179 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Trove.Domain;
+
+namespace Trove.Application.Tagging;
+
+/// <summary>
+/// A tagger's settings, read from the <c>parameters</c> object of its entry in the model registry (docs/models.md):
+/// <code>
+/// { "vocabulary": "danbooru", "priority": 20, "autoSuggest": true,
+///   "preprocessing": { "size": 448, "resize": "pad-square", "background": "#ffffff", "channels": "bgr",
+///                      "layout": "nhwc", "scale": "0-255", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5] },
+///   "thresholds": { "overall": 0.6, "general": 0.6, "copyright": 0.7, "character": 0.75, "rating": 0 } }
+/// </code>
+/// Everything is optional; the defaults are WD14's and the source material's.
+/// </summary>
+/// <param name="Vocabulary">Mapping source (<c>mappings/&lt;source&gt;.json</c>); null: labels are the library's own tags.</param>
+/// <param name="Priority">Models are merged in ascending priority (10 before 20): a tag proposed by an earlier model is not taken from a later one.</param>
+/// <param name="AutoSuggest">Whether new uploads and imports get suggestions from this model.</param>
+public sealed record TaggerParameters(string? Vocabulary, int Priority, bool AutoSuggest, TaggerPreprocessing Preprocessing, TaggerThresholds Thresholds)
+{
+    public const int DefaultPriority = 100;
+
+    public static TaggerParameters Default { get; } = new(null, DefaultPriority, true, TaggerPreprocessing.Wd14, TaggerThresholds.Default);
+
+    /// <summary>The mappings to use: the vocabulary source's file, or the identity for models over our own tags.</summary>
+    public TagMappingSet Mappings(TagMappingService service) =>
+        Vocabulary is null ? TagMappingSet.Identity : (service ?? throw new ArgumentNullException(nameof(service))).Read(Vocabulary);
+
+    /// <param name="parameters">The registry entry's parameters (null = defaults).</param>
+    /// <param name="model">The model id, for messages.</param>
+    /// <exception cref="TroveUsageException">model-parameters-invalid, naming the field.</exception>
+    public static TaggerParameters Parse(JsonObject? parameters, string model)
+    {
+        if (parameters is null)
+        {
+            return Default;
+        }
+
+        TroveUsageException Bad(string path, string detail) => new(
+            "model-parameters-invalid",
+            $"Model '{model}': parameters.{path} {detail}.",
+            "Fix the model's parameters in models.json (see docs/models.md).");
+
+        // Reads a value of the expected JSON type, or refuses naming the field and the type it should have.
+        T? Opt<T>(JsonNode? node, string path)
+            where T : struct
+        {
+            if (node is null)
+            {
+                return null;
+            }
+
+            try
+            {
+                return node.GetValue<T>();
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+            {
+                throw Bad(path, $"must be {(typeof(T) == typeof(bool) ? "true or false" : "a number")}, found {node.ToJsonString()}");
+            }
+        }
+
+        string? Text(JsonNode? node, string path)
+        {
+            if (node is null)
+            {
+                return null;
+            }
+
+            return node is JsonValue value && value.TryGetValue<string>(out var text) ? text : throw Bad(path, $"must be a string, found {node.ToJsonString()}");
+        }
+
+        try
+        {
+            string? vocabulary = null;
+            if (parameters["vocabulary"] is { } v)
+            {
+                var text = Text(v, "vocabulary")!;
+                if (!TagMappingService.TryNormalizeSource(text, out var source, out var error))
+                {
+                    throw Bad("vocabulary", "is not usable: " + error);
+                }
+
+                vocabulary = source;
+            }
+
+            var priority = Opt<int>(parameters["priority"], "priority") ?? DefaultPriority;
+            var autoSuggest = Opt<bool>(parameters["autoSuggest"], "autoSuggest") ?? true;
+
+            var p = TaggerPreprocessing.Wd14;
+            if (parameters["preprocessing"] is JsonObject pre)
+            {
+                p = p with
+                {
+                    Size = Opt<int>(pre["size"], "preprocessing.size") ?? p.Size,
+                    PadToSquare = Text(pre["resize"], "preprocessing.resize") switch
+                    {
+                        null => p.PadToSquare,
+                        "pad-square" => true,
+                        "stretch" => false,
+                        var other => throw Bad("preprocessing.resize", $"must be \"pad-square\" or \"stretch\", found \"{other}\""),
+                    },
+                    Background = pre["background"] is { } bg ? ParseColour(Text(bg, "preprocessing.background")!) ?? throw Bad("preprocessing.background", "must be a colour like \"#ffffff\"") : p.Background,
+                    Channels = Text(pre["channels"], "preprocessing.channels")?.ToLowerInvariant() switch
+                    {
+                        null => p.Channels,
+                        "bgr" => ChannelOrder.Bgr,
+                        "rgb" => ChannelOrder.Rgb,
+                        var other => throw Bad("preprocessing.channels", $"must be \"rgb\" or \"bgr\", found \"{other}\""),
+                    },
+                    Layout = Text(pre["layout"], "preprocessing.layout")?.ToLowerInvariant() switch
+                    {
+                        null => p.Layout,
+                        "nhwc" => TensorLayout.Nhwc,
+                        "nchw" => TensorLayout.Nchw,
+                        var other => throw Bad("preprocessing.layout", $"must be \"nhwc\" or \"nchw\", found \"{other}\""),
+                    },
+                    Scale = Text(pre["scale"], "preprocessing.scale") switch
+                    {
+                        null => p.Scale,
+                        "0-255" => PixelScale.Byte,
+                        "0-1" => PixelScale.Unit,
+                        var other => throw Bad("preprocessing.scale", $"must be \"0-255\" or \"0-1\", found \"{other}\""),
+                    },
+                    Mean = pre["mean"] is JsonArray mean ? mean.Select(x => Opt<float>(x, "preprocessing.mean") ?? throw Bad("preprocessing.mean", "must be numbers")).ToList() : p.Mean,
+                    Std = pre["std"] is JsonArray std ? std.Select(x => Opt<float>(x, "preprocessing.std") ?? throw Bad("preprocessing.std", "must be numbers")).ToList() : p.Std,
+                };
+            }
+
+            if (p.Validate() is { Count: > 0 } preErrors)
+            {
+                throw Bad("preprocessing", "is not usable: " + string.Join("; ", preErrors));
+            }
+
+            var thresholds = TaggerThresholds.Default;
+            if (parameters["thresholds"] is JsonObject th)
+            {
+                var per = new Dictionary<string, double>(thresholds.PerCategory, StringComparer.Ordinal);
+                var overall = thresholds.Overall;
+                foreach (var (key, value) in th)
+                {
+                    var number = Opt<double>(value, $"thresholds.{key}") ?? throw Bad($"thresholds.{key}", "must be a number");
+                    if (key == "overall")
+                    {
+                        overall = number;
+                    }
+                    else
+                    {
+                        per[TagNames.Normalize(key)] = number;
+                    }
+                }
+
+                thresholds = new TaggerThresholds { Overall = overall, PerCategory = per };
+            }
+
+            if (thresholds.Validate() is { Count: > 0 } thErrors)
+            {
+                throw Bad("thresholds", "are not usable: " + string.Join("; ", thErrors));
+            }
+
+            return new TaggerParameters(vocabulary, priority, autoSuggest, p, thresholds);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException)
+        {
+            throw new TroveUsageException(
+                "model-parameters-invalid",
+                $"Model '{model}': a tagger parameter has the wrong type ({ex.Message}).",
+                "Fix the model's parameters in models.json (see docs/models.md).");
+        }
+    }
+
+    private static int? ParseColour(string text)
+    {
+        var hex = text.Trim().TrimStart('#');
+        return hex.Length == 6 && int.TryParse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var value) ? value : null;
+    }
+}
