@@ -423,6 +423,98 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         return result;
     }
 
+    public async Task<PendingSuggestionPage> PendingSuggestionsAsync(PendingSuggestionFilter filter, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        const string Matching = """
+            WITH matching AS (
+                SELECT s.rid, m.id, s.tag, s.confidence, s.model, s.model_version
+                FROM suggestions s JOIN media m ON m.rid=s.rid AND m.in_trash=0
+                WHERE s.status='pending' AND ($model IS NULL OR s.model=$model) AND ($version IS NULL OR s.model_version=$version)
+                  AND ($tag IS NULL OR s.tag=$tag) AND ($min IS NULL OR s.confidence >= $min) AND ($max IS NULL OR s.confidence <= $max))
+            """;
+        (string, object)[] parameters =
+        [
+            ("$model", Nullable(filter.Model)), ("$version", Nullable(filter.ModelVersion)), ("$tag", Nullable(filter.Tag)),
+            ("$min", Nullable(filter.MinConfidence)), ("$max", Nullable(filter.MaxConfidence)),
+            ("$cc", Nullable(filter.After?.Confidence)), ("$cid", Nullable(filter.After?.MediaId)), ("$l", Math.Max(0, filter.Limit)),
+        ];
+        await using var lease = await ReadAsync(ct, snapshot: true).ConfigureAwait(false);
+        long totalMedia, totalSuggestions;
+        await using (var count = lease.Command(Matching + " SELECT count(DISTINCT rid), count(*) FROM matching", parameters))
+        await using (var reader = await count.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(ct).ConfigureAwait(false);
+            (totalMedia, totalSuggestions) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        var items = new List<PendingSuggestionMedia>();
+        await using var cmd = lease.Command(Matching + """
+            , picked AS (
+                SELECT rid, id, max(confidence) AS best FROM matching GROUP BY rid
+                HAVING $cc IS NULL OR max(confidence) < $cc OR (max(confidence) = $cc AND id > $cid)
+                ORDER BY best DESC, id LIMIT $l)
+            SELECT p.id, p.best, (SELECT count(*) FROM suggestions z WHERE z.rid=p.rid AND z.status='pending'), x.tag, x.confidence, x.model, x.model_version
+            FROM picked p JOIN matching x ON x.rid=p.rid
+            ORDER BY p.best DESC, p.id, x.confidence DESC, x.tag
+            """, parameters);
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            List<PendingSuggestionRow>? rows = null;
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var id = reader.GetString(0);
+                if (items.Count == 0 || items[^1].MediaId != id)
+                {
+                    rows = [];
+                    items.Add(new PendingSuggestionMedia(id, reader.GetDouble(1), reader.GetInt64(2), rows));
+                }
+
+                rows!.Add(new PendingSuggestionRow(reader.GetString(3), reader.GetDouble(4), reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6)));
+            }
+        }
+
+        return new PendingSuggestionPage(items, totalMedia, totalSuggestions);
+
+        static object Nullable(object? value) => value ?? DBNull.Value;
+    }
+
+    public async Task<SuggestionStatsRows> SuggestionStatsAsync(int topTags, CancellationToken ct)
+    {
+        const string Counts = "sum(s.status='pending'), sum(s.status='approved'), sum(s.status='rejected')";
+        const string Library = "FROM suggestions s JOIN media m ON m.rid=s.rid AND m.in_trash=0";
+        await using var lease = await ReadAsync(ct, snapshot: true).ConfigureAwait(false);
+        var byModel = new List<SuggestionModelCounts>();
+        await using (var cmd = lease.Command($"SELECT s.model, s.model_version, {Counts} {Library} GROUP BY s.model, s.model_version ORDER BY s.model, s.model_version"))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                byModel.Add(new SuggestionModelCounts(reader.IsDBNull(0) ? null : reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), StatusCounts(reader, 2)));
+            }
+        }
+
+        var limit = Math.Max(0, topTags);
+        var suggested = await TagCountsAsync($"SELECT s.tag, {Counts} {Library} GROUP BY s.tag ORDER BY count(*) DESC, s.tag LIMIT $l").ConfigureAwait(false);
+        var rejected = await TagCountsAsync($"SELECT s.tag, {Counts} {Library} GROUP BY s.tag HAVING sum(s.status='rejected') > 0 ORDER BY sum(s.status='rejected') DESC, s.tag LIMIT $l").ConfigureAwait(false);
+        return new SuggestionStatsRows(byModel, suggested, rejected);
+
+        async Task<List<SuggestionTagCounts>> TagCountsAsync(string sql)
+        {
+            var result = new List<SuggestionTagCounts>();
+            await using var cmd = lease.Command(sql, ("$l", limit));
+            await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                result.Add(new SuggestionTagCounts(reader.GetString(0), StatusCounts(reader, 1)));
+            }
+
+            return result;
+        }
+
+        static SuggestionStatusCounts StatusCounts(SqliteDataReader r, int first) => new(r.GetInt64(first), r.GetInt64(first + 1), r.GetInt64(first + 2));
+    }
+
     /// <summary>Rows of a child table ordered by media key, consumed in step with the media rows.</summary>
     private sealed class ChildCursor(SqliteDataReader reader)
     {

@@ -177,6 +177,8 @@ public static class TroveServer
         services.AddSingleton(new ExportService(library));
         services.AddSingleton(new AccountService(library));
         services.AddSingleton(new Trove.Application.Models.ModelRegistry(library));
+        services.AddSingleton(new Trove.Application.Tagging.SuggestionService(library));
+        services.AddSingleton(new Trove.Application.Tagging.SuggestionQueries(library));
         // The server runs a job worker for every kind of job (docs/architecture.md, "Jobs"); `trove worker` adds more.
         services.AddSingleton(sp => new JobWorker(library, JobCatalog.Handlers(library), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Jobs")));
         services.AddSingleton(sp => new JobRunner(library, sp.GetRequiredService<JobWorker>()));

@@ -87,6 +87,15 @@ public interface ILibraryIndex : IAsyncDisposable
 
     /// <summary>The alias table (alias → canonical tag), for the search engine. Committed state only.</summary>
     Task<IReadOnlyList<KeyValuePair<string, string>>> ListAliasesAsync(CancellationToken ct);
+    /// <summary>
+    /// The review queue: library media (not the trash) with pending suggestions matching <paramref name="filter"/>, best
+    /// matching confidence first, then by id; each with its matching pending suggestions (best first, then by tag).
+    /// At most <see cref="PendingSuggestionFilter.Limit"/> media, after <see cref="PendingSuggestionFilter.After"/>.
+    /// </summary>
+    Task<PendingSuggestionPage> PendingSuggestionsAsync(PendingSuggestionFilter filter, CancellationToken ct);
+
+    /// <summary>Suggestion counts over library media (not the trash): per model and version, and the most suggested and most rejected tags.</summary>
+    Task<SuggestionStatsRows> SuggestionStatsAsync(int topTags, CancellationToken ct);
 }
 
 /// <summary>
@@ -145,3 +154,35 @@ public sealed record CollectionMember(string MediaId, long Position, bool InTras
 public sealed record IndexedCollection(string Id, string Name, string? Description, IReadOnlyList<string> Tags, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long MemberCount);
 
 public sealed record TagCount(string Name, string Category, long Count, string? Description, IReadOnlyList<string> Implies, IReadOnlyList<string> Aliases);
+
+/// <summary>Which pending suggestions the review queue shows (null: any); bounds are inclusive.</summary>
+/// <param name="After">Keyset position: continue after the media with this best confidence and id.</param>
+public sealed record PendingSuggestionFilter(string? Model, string? ModelVersion, string? Tag, double? MinConfidence, double? MaxConfidence, int Limit, PendingSuggestionCursor? After = null);
+
+public sealed record PendingSuggestionCursor(double Confidence, string MediaId);
+
+public sealed record PendingSuggestionRow(string Tag, double Confidence, string? Model, string? ModelVersion);
+
+/// <param name="BestConfidence">The highest confidence among <paramref name="Suggestions"/> (the queue's order).</param>
+/// <param name="PendingTotal">All pending suggestions of the media, matching the filter or not.</param>
+public sealed record PendingSuggestionMedia(string MediaId, double BestConfidence, long PendingTotal, IReadOnlyList<PendingSuggestionRow> Suggestions);
+
+/// <param name="TotalMedia">Media matching the filter (all pages).</param>
+/// <param name="TotalSuggestions">Pending suggestions matching the filter (all pages).</param>
+public sealed record PendingSuggestionPage(IReadOnlyList<PendingSuggestionMedia> Items, long TotalMedia, long TotalSuggestions);
+
+public sealed record SuggestionStatusCounts(long Pending, long Approved, long Rejected)
+{
+    public long Total => Pending + Approved + Rejected;
+
+    public long Reviewed => Approved + Rejected;
+}
+
+public sealed record SuggestionModelCounts(string? Model, string? ModelVersion, SuggestionStatusCounts Counts);
+
+public sealed record SuggestionTagCounts(string Tag, SuggestionStatusCounts Counts);
+
+/// <param name="ByModel">One row per (model, version), by model then version.</param>
+/// <param name="TopSuggested">Tags by number of suggestions (any status), then by name.</param>
+/// <param name="TopRejected">Tags with rejections, by number of rejections, then by name.</param>
+public sealed record SuggestionStatsRows(IReadOnlyList<SuggestionModelCounts> ByModel, IReadOnlyList<SuggestionTagCounts> TopSuggested, IReadOnlyList<SuggestionTagCounts> TopRejected);

@@ -23,6 +23,7 @@ public static class ApiEndpoints
         CollectionEndpoints.Map(api);
         DuplicateEndpoints.Map(api);
         ExportEndpoints.Map(api);
+        SuggestionEndpoints.Map(api);
         ModelEndpoints.Map(app);
     }
 }
