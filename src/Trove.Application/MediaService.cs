@@ -24,8 +24,18 @@ public sealed class MediaService(TroveLibrary library)
     /// hashes) and moved into place; metadata files beside it are picked up; exact duplicates merge what is new into
     /// the existing media. A bad file is reported and skipped. Re-running an import is a no-op.
     /// </summary>
-    public Task<ImportReport> ImportAsync(IReadOnlyList<string> paths, ImportOptions options, IProgress<ProgressInfo>? progress, CancellationToken ct) =>
-        new Import.ImportPipeline(library).RunAsync(paths, options, progress, ct);
+    /// <remarks>When new media came in and an active tagger has autoSuggest on, a deferred suggestion job is queued (never failing the import).</remarks>
+    public async Task<ImportReport> ImportAsync(IReadOnlyList<string> paths, ImportOptions options, IProgress<ProgressInfo>? progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var report = await new Import.ImportPipeline(library).RunAsync(paths, options, progress, ct).ConfigureAwait(false);
+        if (!report.DryRun && report.Imported > 0 && options.MaskOf is null)
+        {
+            await Tagging.SuggestionJobs.AfterImportAsync(library, report.Media, ct).ConfigureAwait(false);
+        }
+
+        return report;
+    }
 
     public async Task<MediaView> ShowAsync(string idOrPrefix, CancellationToken ct)
     {

@@ -26,6 +26,27 @@ public sealed class TroveOptions
     public ImportSettings Import { get; set; } = new();
 
     public Accounts.AccountSettings Accounts { get; set; } = new();
+
+    /// <summary>Tag suggestion jobs (TROVE_Suggestions__AutoSuggestDelay etc.).</summary>
+    public SuggestionSettings Suggestions { get; set; } = new();
+}
+
+public sealed class SuggestionSettings
+{
+    /// <summary>Queue a suggestion job after uploads and imports (when an active tagger has <c>autoSuggest</c> on).</summary>
+    public bool AutoSuggest { get; set; } = true;
+
+    /// <summary>How long the job queued after an import waits, so that a burst of uploads is tagged in one go.</summary>
+    public TimeSpan AutoSuggestDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Images per model run (one batched inference).</summary>
+    public int BatchSize { get; set; } = 8;
+
+    /// <summary>Media per queued suggestion job (bigger imports queue several jobs).</summary>
+    public int MediaPerJob { get; set; } = 500;
+
+    /// <summary>Threads ONNX Runtime uses inside one operator (0 = its default).</summary>
+    public int IntraOpThreads { get; set; }
 }
 
 public sealed class ImagingSettings

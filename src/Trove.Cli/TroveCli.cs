@@ -85,6 +85,9 @@ public static partial class TroveCli
         root.Subcommands.Add(app.Worker());
         root.Subcommands.Add(app.Users());
         root.Subcommands.Add(app.Models());
+        root.Subcommands.Add(app.Suggest());
+        root.Subcommands.Add(app.Suggestions());
+        root.Subcommands.Add(app.Review());
         return root;
     }
 
@@ -604,7 +607,7 @@ public static partial class TroveCli
         }
 
         private static TroveOptions CopyWithoutReconcile(TroveOptions o) =>
-            new() { Durability = o.Durability, LockTimeout = o.LockTimeout, IndexBatchSize = o.IndexBatchSize, ReconcileOnOpen = false, Imaging = o.Imaging, Import = o.Import };
+            new() { Durability = o.Durability, LockTimeout = o.LockTimeout, IndexBatchSize = o.IndexBatchSize, ReconcileOnOpen = false, Imaging = o.Imaging, Import = o.Import, Accounts = o.Accounts, Suggestions = o.Suggestions };
     }
 
     private sealed record CliContext(string LibraryPath, LibraryEnvironment Environment, CliOutput Output);

@@ -11,6 +11,7 @@ public static class JobCatalog
     public static IReadOnlyList<IJobHandler> Handlers(TroveLibrary library) =>
     [
         ExportJobs.Handler(library),
+        Tagging.SuggestionJobs.Handler(library),
     ];
 
     /// <summary>The handlers of the named kinds (all when <paramref name="kinds"/> is empty); an unknown kind is a usage error.</summary>
