@@ -9,6 +9,7 @@ using Trove.Application.Masks;
 using Trove.Application.Ports;
 using Trove.Application.Search;
 using Trove.Application.Similarity;
+using Trove.Application.Tagging;
 using Trove.Domain;
 using Trove.Server.Api;
 using Trove.Server.Auth;
@@ -29,7 +30,8 @@ public sealed class MediaModel(
     MaskService maskService,
     CollectionService collectionService,
     SearchService search,
-    NearDuplicateService nearDuplicates) : PageModel
+    NearDuplicateService nearDuplicates,
+    SuggestionService suggestionService) : PageModel
 {
     /// <summary>The query the page was opened from (gallery links carry it), for previous/next.</summary>
     [BindProperty(SupportsGet = true)]
@@ -63,6 +65,8 @@ public sealed class MediaModel(
 
     public MediaNav Nav { get; private set; } = MediaNav.None;
 
+    public MediaSuggestionsPanel Suggestions { get; private set; } = null!;
+
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken ct)
     {
         try
@@ -85,6 +89,7 @@ public sealed class MediaModel(
         Masks = await LoadMasksAsync(Id, CanEdit, ct).ConfigureAwait(false);
         Collections = await LoadCollectionsAsync(Sidecar, CanCollect, ct).ConfigureAwait(false);
         Nav = await MediaNav.LoadAsync(search, Q, I, Id, ct).ConfigureAwait(false);
+        Suggestions = MediaSuggestionsPanel.From(Id, Sidecar.Suggestions, CanEdit, View.TagCategories);
         return Page();
     }
 
@@ -178,6 +183,13 @@ public sealed class MediaModel(
         return Respond("_MediaCollections", await LoadCollectionsAsync(view.Sidecar, true, ct).ConfigureAwait(false));
     }
 
+    /// <summary>Approves the named pending suggestions (<paramref name="min"/>: all pending ones at or above it).</summary>
+    public Task<IActionResult> OnPostApproveAsync(string id, string[]? tag, double? min, CancellationToken ct) =>
+        ReviewSuggestionsAsync(id, tag, min, approve: true, ct);
+
+    public Task<IActionResult> OnPostRejectAsync(string id, string[]? tag, CancellationToken ct) =>
+        ReviewSuggestionsAsync(id, tag, null, approve: false, ct);
+
     /// <summary>Near-duplicates of the image (loaded when the strip scrolls into view).</summary>
     public async Task<IActionResult> OnGetSimilarAsync(string id, CancellationToken ct)
     {
@@ -204,6 +216,39 @@ public sealed class MediaModel(
         var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
         await media.RestoreAsync([resolved], ct).ConfigureAwait(false);
         return Reload();
+    }
+
+    /// <summary>
+    /// Reviews suggestions and answers with the suggestions panel followed by the tags panel: the buttons select the
+    /// first (hx-select) and swap the second out of band (hx-select-oob="#tags-panel").
+    /// </summary>
+    private async Task<IActionResult> ReviewSuggestionsAsync(string id, string[]? tags, double? min, bool approve, CancellationToken ct)
+    {
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        var names = (tags ?? []).Where(t => !string.IsNullOrWhiteSpace(t)).ToList();
+        if (min is { } threshold)
+        {
+            var pending = await suggestionService.ListAsync(resolved, SuggestionStatus.Pending, ct).ConfigureAwait(false);
+            names.AddRange(pending.Suggestions.Where(s => s.Confidence >= threshold).Select(s => s.Tag));
+        }
+
+        if (names.Count > 0)
+        {
+            var result = await suggestionService.ReviewAsync(resolved, approve ? names : [], approve ? [] : names, ct).ConfigureAwait(false);
+            Notify(ReviewModel.Describe(result));
+        }
+        else
+        {
+            Notify(min is null ? "Choose a suggestion to review." : "No pending suggestion reaches that confidence.");
+        }
+
+        if (!IsHtmx)
+        {
+            return Redirect(Request.Path + BackQuery());
+        }
+
+        var view = await media.ShowAsync(resolved, ct).ConfigureAwait(false);
+        return Partial("_MediaSuggestions", MediaSuggestionsPanel.From(resolved, view.Sidecar.Suggestions, true, view.TagCategories) with { Tags = MediaTagsPanel.From(view, true) });
     }
 
     private async Task<IActionResult> TagsPanelAsync(string id, CancellationToken ct)
