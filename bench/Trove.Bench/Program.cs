@@ -8,6 +8,7 @@ return mode switch
     "import" => ImportBench.Run(args.Skip(1).ToArray()),
     "search" => await SearchBench.RunAsync(args.Skip(1).ToArray()),
     "api" => await ApiBench.RunAsync(args.Skip(1).ToArray()),
+    "ml" => await MlBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -18,5 +19,6 @@ static int Usage()
     Console.Error.WriteLine("       Trove.Bench import [--count N] [--parallel P] [--set DIR]");
     Console.Error.WriteLine("       Trove.Bench search [--count N] [--tags N] [--per-media N] [--queries N] [--batch N] [--dir DIR] [--profile] [--show N]");
     Console.Error.WriteLine("       Trove.Bench api [--count N] [--tags N] [--per-media N] [--real N] [--duration S] [--connections N] [--threads N] [--dir DIR]");
+    Console.Error.WriteLine("       Trove.Bench ml [--count N] [--channels C] [--batch N] [--rounds N] [--dir DIR]");
     return 2;
 }
