@@ -2,6 +2,8 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Trove.Application;
 
+using static Trove.Server.Tests.PageRequests;
+
 namespace Trove.Server.Tests;
 
 /// <summary>The gallery, image and upload pages through the real host, as browsers see them (cookie sessions, antiforgery).</summary>
@@ -298,38 +300,17 @@ public sealed partial class CorePagesTests : IAsyncLifetime
     private async Task<IReadOnlyList<string>> TagsOfAsync(string id) =>
         (await new MediaService(_server.Library).ShowAsync(id, CancellationToken.None)).Sidecar.Tags.Select(t => t.Name).Order(StringComparer.Ordinal).ToList();
 
-    private static async Task<string> PageAsync(HttpClient client, string url)
-    {
-        using var response = await client.GetAsync(url);
-        var html = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url}: {(int)response.StatusCode} {html}");
-        Assert.StartsWith("text/html", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
-        return html;
-    }
-
     private static async Task<string> FragmentAsync(HttpClient client, string url)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Add("HX-Request", "true");
-        using var response = await client.SendAsync(request);
+        using var response = await HtmxGetAsync(client, url);
         var html = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url}: {(int)response.StatusCode} {html}");
         return html;
     }
 
     /// <summary>Posts a form to a page handler the way htmx does (HX-Request header, antiforgery token as a form field).</summary>
-    private static Task<HttpResponseMessage> PostHandlerAsync(HttpClient client, string url, string? token, params (string Name, string Value)[] fields)
-    {
-        var form = fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)).ToList();
-        if (token is not null)
-        {
-            form.Add(new("__RequestVerificationToken", token));
-        }
-
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(form) };
-        request.Headers.Add("HX-Request", "true");
-        return client.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> PostHandlerAsync(HttpClient client, string url, string? token, params (string Name, string Value)[] fields) =>
+        HtmxPostAsync(client, url, token is null ? fields : [.. fields, ("__RequestVerificationToken", token)]);
 
     private static List<string> TileIds(string html) => TileRegex().Matches(html).Select(m => m.Groups[1].Value).ToList();
 

@@ -6,6 +6,8 @@ using Trove.Application.Accounts;
 using Trove.Application.Jobs;
 using Trove.Testing;
 
+using static Trove.Server.Tests.PageRequests;
+
 namespace Trove.Server.Tests;
 
 /// <summary>
@@ -501,15 +503,6 @@ public sealed partial class ManagementPagesTests : IAsyncLifetime
         return ids;
     }
 
-    private static async Task<string> PageAsync(HttpClient client, string path)
-    {
-        using var response = await client.GetAsync(path);
-        var html = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode} {html}");
-        Assert.StartsWith("text/html", response.Content.Headers.ContentType?.ToString() ?? string.Empty, StringComparison.Ordinal);
-        return html;
-    }
-
     private static JsonNode Trigger(HttpResponseMessage response) =>
         JsonNode.Parse(string.Join(string.Empty, response.Headers.GetValues("HX-Trigger")))!;
 
@@ -519,32 +512,8 @@ public sealed partial class ManagementPagesTests : IAsyncLifetime
     private static FormUrlEncodedContent Form(params (string Name, string Value)[] fields) =>
         new(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
 
-    private static Task<HttpResponseMessage> HtmxPostAsync(HttpClient client, string path, params (string Name, string Value)[] fields)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Form(fields) };
-        request.Headers.Add("HX-Request", "true");
-        return client.SendAsync(request);
-    }
-
-    private static Task<HttpResponseMessage> HtmxGetAsync(HttpClient client, string path)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add("HX-Request", "true");
-        return client.SendAsync(request);
-    }
-
-    private static string TokenOf(string html)
-    {
-        var match = AntiforgeryInput().Match(html);
-        Assert.True(match.Success, "the page has no antiforgery token in its forms");
-        return WebUtility.HtmlDecode(match.Groups[1].Value);
-    }
-
     private static List<string> MemberIds(string html) =>
         MemberItem().Matches(html).Select(m => m.Groups[1].Value).ToList();
-
-    [GeneratedRegex("name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"")]
-    private static partial Regex AntiforgeryInput();
 
     [GeneratedRegex("data-testid=\"member\" data-id=\"([0-9a-f]{64})\"")]
     private static partial Regex MemberItem();

@@ -3,6 +3,8 @@ using System.Text.RegularExpressions;
 using Trove.Application;
 using Trove.Application.Tagging;
 
+using static Trove.Server.Tests.PageRequests;
+
 namespace Trove.Server.Tests;
 
 /// <summary>
@@ -187,24 +189,6 @@ public sealed partial class ReviewPagesTests : IAsyncLifetime
 
     private async Task<IReadOnlyList<string>> TagsOfAsync(string id) =>
         (await new MediaService(_server.Library).ShowAsync(id, CancellationToken.None)).Sidecar.Tags.Select(t => t.Name).Order(StringComparer.Ordinal).ToList();
-
-    private static async Task<string> PageAsync(HttpClient client, string url)
-    {
-        using var response = await client.GetAsync(url);
-        var html = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url}: {(int)response.StatusCode} {html}");
-        return html;
-    }
-
-    private static Task<HttpResponseMessage> HtmxPostAsync(HttpClient client, string path, params (string Name, string Value)[] fields)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, path)
-        {
-            Content = new FormUrlEncodedContent(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value))),
-        };
-        request.Headers.Add("HX-Request", "true");
-        return client.SendAsync(request);
-    }
 
     private static List<string> SuggestedTags(string html) => SuggestionRegex().Matches(html).Select(m => m.Groups[1].Value).ToList();
 
