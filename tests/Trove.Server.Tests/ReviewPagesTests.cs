@@ -100,6 +100,11 @@ public sealed partial class ReviewPagesTests : IAsyncLifetime
         var filtered = await PageAsync(mod, "/review?tag=dog");
         Assert.Equal([second], CardIds(filtered));
         Assert.Equal([first], CardIds(await PageAsync(mod, "/review?min=0.9")));
+        var upTo = await PageAsync(mod, "/review?max=0.8");
+        Assert.Equal([second, first], CardIds(upTo)); // by best confidence within the range: dog 0.7, then sofa 0.5
+        Assert.DoesNotContain("data-tag=\"cat\"", upTo, StringComparison.Ordinal);
+        Assert.Contains("name=\"max\" type=\"number\" min=\"0\" max=\"1\" step=\"0.05\" value=\"0.8\"", upTo, StringComparison.Ordinal);
+        Assert.Equal([second], CardIds(await PageAsync(mod, "/review?min=0.6&max=0.8")));
 
         var alice = await _server.SessionAsync("alice");
         using var denied = await alice.GetAsync("/review");

@@ -207,6 +207,88 @@ public sealed class SuggestionApiTests : IAsyncLifetime
         await TestServer.JsonAsync(await _server.As("admin").GetAsync("/api/tag-suggestions/stats"));
     }
 
+    [Fact]
+    public async Task Listing_counts_every_status_of_the_media_whatever_the_filter()
+    {
+        var alice = _server.As("alice");
+        await TestServer.JsonAsync(await ReviewAsync(alice, _alice1, ["cat"], ["dog"]));
+
+        foreach (var (status, expected) in new[] { ("", new[] { "cat", "hat", "dog" }), ("pending", ["hat"]), ("approved", ["cat"]), ("rejected", ["dog"]) })
+        {
+            var list = await TestServer.JsonAsync(await alice.GetAsync($"/api/media/{_alice1}/tag-suggestions?status={status}"));
+            Assert.Equal(_alice1, (string?)list["id"]);
+            Assert.Equal(expected, Tags(list));
+            Assert.Equal((1, 1, 1, 3), ((int)list["pending"]!, (int)list["approved"]!, (int)list["rejected"]!, (int)list["total"]!));
+        }
+
+        await TestServer.ProblemAsync(await alice.GetAsync("/api/media/ffffffffffff/tag-suggestions"), HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Review_takes_items_with_actions_and_answers_errors_per_item()
+    {
+        var alice = _server.As("alice");
+        var body = new
+        {
+            suggestions = new object[]
+            {
+                new { tag = "cat", action = "approve" },
+                new { tag = "dog", action = "REJECT" },
+                new { tag = "hat", action = "maybe" },
+                new { tag = "unicorn", action = "approve" },
+                new { tag = "", action = "approve" },
+            },
+        };
+        var response = await alice.PostAsJsonAsync($"/api/media/{_alice1}/tag-suggestions/review", body);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var review = await TestServer.JsonAsync(response);
+        Assert.Equal((1, 1, 3), ((int)review["approved"]!, (int)review["rejected"]!, (int)review["failed"]!));
+        var items = review["items"]!.AsArray().Select(i => ((string?)i!["tag"], (string?)i["action"], (bool)i["ok"]!, (string?)i["code"])).ToList();
+        Assert.Equal(
+            [("cat", "approve", true, null), ("unicorn", "approve", false, "suggestion-not-found"), ("dog", "reject", true, null), ("hat", "maybe", false, "invalid-action"), ("", "approve", false, "invalid-tag")],
+            items);
+        var errors = review["errors"]!.AsArray().Select(e => (string)e!).ToList();
+        Assert.Equal(3, errors.Count);
+        Assert.StartsWith("unicorn: ", errors[0], StringComparison.Ordinal);
+        Assert.Equal("hat: Action 'maybe' for 'hat' is neither approve nor reject.", errors[1]);
+
+        // The invalid item changed nothing: hat is still pending; the valid ones were decided in the same write.
+        var pending = await TestServer.JsonAsync(await alice.GetAsync($"/api/media/{_alice1}/tag-suggestions?status=pending"));
+        Assert.Equal(["hat"], Tags(pending));
+        var detail = await TestServer.JsonAsync(await alice.GetAsync($"/api/media/{_alice1}"));
+        Assert.Equal("wd14@v3", (string?)detail["tags"]!.AsArray().Single(t => (string?)t!["name"] == "cat")!["via"]);
+
+        // Lists and items together; nothing at all is still a 400.
+        var both = await TestServer.JsonAsync(await alice.PostAsJsonAsync($"/api/media/{_alice2}/tag-suggestions/review", new { approve = new[] { "sky" }, suggestions = new[] { new { tag = "cat", action = "reject" } } }));
+        Assert.Equal((1, 1, 0), ((int)both["approved"]!, (int)both["rejected"]!, (int)both["failed"]!));
+        Assert.Empty(both["errors"]!.AsArray());
+        await TestServer.ProblemAsync(await alice.PostAsJsonAsync($"/api/media/{_alice2}/tag-suggestions/review", new { suggestions = Array.Empty<object>() }), HttpStatusCode.BadRequest, "nothing-to-review");
+    }
+
+    [Fact]
+    public async Task Only_the_uploader_moderators_and_admins_may_review()
+    {
+        var body = new { suggestions = new[] { new { tag = "cat", action = "approve" } } };
+
+        // Refused: anonymous (401), a viewer, another member (403) — in both request forms — and nothing changed.
+        await TestServer.ProblemAsync(await _server.Anonymous().PostAsJsonAsync($"/api/media/{_alice1}/tag-suggestions/review", body), HttpStatusCode.Unauthorized);
+        await TestServer.ProblemAsync(await _server.As("vic").PostAsJsonAsync($"/api/media/{_alice1}/tag-suggestions/review", body), HttpStatusCode.Forbidden);
+        await TestServer.ProblemAsync(await _server.As("bob").PostAsJsonAsync($"/api/media/{_alice1}/tag-suggestions/review", body), HttpStatusCode.Forbidden, "forbidden");
+        await TestServer.ProblemAsync(await ReviewAsync(_server.As("bob"), _alice1, [], ["cat"]), HttpStatusCode.Forbidden, "forbidden");
+        var untouched = await TestServer.JsonAsync(await _server.As("alice").GetAsync($"/api/media/{_alice1}/tag-suggestions"));
+        Assert.Equal(3, (int)untouched["pending"]!);
+        await TestServer.ProblemAsync(await _server.Anonymous().GetAsync($"/api/media/{_alice1}/tag-suggestions"), HttpStatusCode.Unauthorized);
+        await TestServer.ProblemAsync(await _server.Anonymous().GetAsync("/api/tag-suggestions/queue"), HttpStatusCode.Unauthorized);
+        await TestServer.ProblemAsync(await _server.Anonymous().GetAsync("/api/tag-suggestions/stats"), HttpStatusCode.Unauthorized);
+
+        // Allowed: the uploader on her own media, a moderator and an admin on anyone's.
+        Assert.Equal(1, (int)(await TestServer.JsonAsync(await _server.As("alice").PostAsJsonAsync($"/api/media/{_alice1}/tag-suggestions/review", body)))["approved"]!);
+        Assert.Equal(1, (int)(await TestServer.JsonAsync(await ReviewAsync(_server.As("mod"), _alice2, ["sky"], [])))["approved"]!);
+        Assert.Equal(1, (int)(await TestServer.JsonAsync(await ReviewAsync(_server.As("admin"), _bob1, [], ["tree"])))["rejected"]!);
+        var tree = (await TestServer.JsonAsync(await _server.As("bob").GetAsync($"/api/media/{_bob1}/tag-suggestions?status=rejected")))["suggestions"]![0]!;
+        Assert.Equal("admin", (string?)tree["reviewer"]);
+    }
+
     private static void AssertCounts(JsonNode counts, long pending, long approved, long rejected, double? rate)
     {
         Assert.Equal(pending, (long)counts["pending"]!);

@@ -58,28 +58,36 @@ public sealed class TestServer : IAsyncDisposable
         ["vic"] = Role.Viewer,
     };
 
-    public static async Task<TestServer> StartAsync(Action<ServerSettings>? configure = null, bool imaging = true)
+    /// <param name="library">Changes to the library's options (e.g. suggestion settings) before it opens.</param>
+    /// <param name="inference">The inference engine (e.g. the real ONNX Runtime); by default none is available.</param>
+    public static async Task<TestServer> StartAsync(Action<ServerSettings>? configure = null, bool imaging = true, Action<TroveOptions>? library = null, Trove.Application.Inference.IInferenceEngine? inference = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "trove-server-tests", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(Path.Combine(root, "scratch"));
         var options = new TroveOptions { Durability = Durability.Fast };
         options.Accounts.PasswordIterations = 1000;
+        library?.Invoke(options);
         var env = LibraryEnvironment.Create(new SqliteIndexFactory(), new SqliteStateStoreFactory(), options, actor: "test-host");
         if (imaging)
         {
             env = env with { Imaging = Vips.Value };
         }
 
+        if (inference is not null)
+        {
+            env = env with { Inference = inference };
+        }
+
         var libraryPath = Path.Combine(root, "library");
         TroveLibrary.Init(libraryPath, env);
-        var library = await TroveLibrary.OpenAsync(libraryPath, env, null, CancellationToken.None);
+        var opened = await TroveLibrary.OpenAsync(libraryPath, env, null, CancellationToken.None);
         var settings = new ServerSettings { Urls = "http://127.0.0.1:0", LoginPerMinute = 10_000, UploadsPerMinute = 10_000 };
         configure?.Invoke(settings);
-        var app = TroveServer.Build(library, settings);
+        var app = TroveServer.Build(opened, settings);
         await app.StartAsync();
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
-        var server = new TestServer(root, library, app, address);
-        var accounts = new AccountService(library);
+        var server = new TestServer(root, opened, app, address);
+        var accounts = new AccountService(opened);
         foreach (var (name, role) in Accounts)
         {
             var user = await accounts.CreateAsync(name, role, Password, CancellationToken.None);

@@ -24,6 +24,20 @@ public sealed class ReviewFlowTests(BrowserFixture browser) : UiTest(browser)
         await Assertions.Expect(cards.First.Locator("img")).ToHaveJSPropertyAsync("complete", true);
         await ScreenshotAsync("review");
 
+        // ? lists the review queue's keys; while the help is open they do nothing, Escape closes it.
+        await Page.Keyboard.PressAsync("?");
+        var help = Page.Locator("dialog#shortcuts");
+        await Assertions.Expect(help).ToBeVisibleAsync();
+        var reviewKeys = help.GetByTestId("shortcuts-review");
+        await Assertions.Expect(reviewKeys).ToContainTextAsync("Approve the checked tags");
+        await Assertions.Expect(reviewKeys).ToContainTextAsync("Reject all tags of the card");
+        await Assertions.Expect(reviewKeys).ToContainTextAsync("Check or uncheck a tag");
+        await Assertions.Expect(reviewKeys.Locator("kbd")).ToHaveTextAsync(["a", "x", "j", "→", "k", "←", "1", "9"]);
+        await Page.Keyboard.PressAsync("a");
+        await Assertions.Expect(cards).ToHaveCountAsync(2);
+        await Page.Keyboard.PressAsync("Escape");
+        await Assertions.Expect(help).Not.ToBeVisibleAsync();
+
         // 2 unchecks "sofa" on the current card, a approves the checked tags and rejects the rest.
         await Page.Keyboard.PressAsync("2");
         await Assertions.Expect(cards.First.Locator("input[type=checkbox][value=sofa]")).Not.ToBeCheckedAsync();

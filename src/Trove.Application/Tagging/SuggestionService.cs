@@ -14,10 +14,14 @@ public sealed record SuggestionApplyResult(string Id, IReadOnlyList<SuggestionCh
     public int Skipped => Changes.Count(c => c.Outcome is not (SuggestionOutcomes.Added or SuggestionOutcomes.Updated or SuggestionOutcomes.Unchanged));
 }
 
-/// <summary>A media's suggestions (copies; change them through the service).</summary>
-public sealed record SuggestionList(string Id, IReadOnlyList<TagSuggestion> Suggestions)
+/// <summary>
+/// A media's suggestions (copies; change them through the service), possibly only those of one status, with the counts
+/// of <em>all</em> its suggestions by status (whatever the filter).
+/// </summary>
+public sealed record SuggestionList(string Id, IReadOnlyList<TagSuggestion> Suggestions, int Pending, int Approved, int Rejected)
 {
-    public int Pending => Suggestions.Count(s => s.Status == SuggestionStatus.Pending);
+    /// <summary>All the media's suggestions, of any status.</summary>
+    public int Total => Pending + Approved + Rejected;
 }
 
 public static class ReviewActions
@@ -69,25 +73,16 @@ public sealed class SuggestionService(TroveLibrary library, SuggestionOptions? o
     {
         ArgumentNullException.ThrowIfNull(byPriority);
         var id = await library.ResolveIdAsync(idOrPrefix, ct).ConfigureAwait(false);
-        await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
-        var stored = session.Read(id);
-        var sidecar = stored.Sidecar;
-        var changes = SuggestionMerger.Apply(sidecar, session.Vocabulary, byPriority, force, session.Now, _options);
-        var written = changes.Exists(c => c.Outcome is SuggestionOutcomes.Added or SuggestionOutcomes.Updated);
-        if (written)
+        var stored = await SuggestionBatch.ApplyAsync(library, [new SuggestionBatchItem(id, byPriority)], force, _options, ct).ConfigureAwait(false);
+        if (stored.Failed is [var failure, ..])
         {
-            await session.SaveAsync(sidecar, stored.InTrash, ct).ConfigureAwait(false);
-            var models = string.Join(' ', byPriority.Select(m => $"{m.Model}@{m.ModelVersion}"));
-            session.Audit(force ? "suggest.force" : "suggest.apply", id, $"{changes.Count(c => c.Outcome == SuggestionOutcomes.Added)} added, {changes.Count(c => c.Outcome == SuggestionOutcomes.Updated)} updated by {models}");
+            throw new TroveException(failure.Code, failure.Message);
         }
 
-        var result = new SuggestionApplyResult(id, changes, written);
-        var (added, updated, skipped) = (result.Added, result.Updated, result.Skipped);
-        TaggingLog.SuggestionsApplied(_logger, id[..12], added, updated, skipped);
-        return result;
+        return stored.Applied[0];
     }
 
-    /// <summary>The media's suggestions, optionally only one status; best confidence first.</summary>
+    /// <summary>The media's suggestions, optionally only one status, best confidence first; the counts cover all of them.</summary>
     public async Task<SuggestionList> ListAsync(string idOrPrefix, string? status, CancellationToken ct)
     {
         var wanted = status?.Trim().ToLowerInvariant();
@@ -108,7 +103,12 @@ public sealed class SuggestionService(TroveLibrary library, SuggestionOptions? o
             .OrderByDescending(s => s.Confidence)
             .ThenBy(s => s.Tag, StringComparer.Ordinal)
             .ToList();
-        return new SuggestionList(id, list);
+        return new SuggestionList(
+            id,
+            list,
+            sidecar.Suggestions.Count(s => s.Status == SuggestionStatus.Pending),
+            sidecar.Suggestions.Count(s => s.Status == SuggestionStatus.Approved),
+            sidecar.Suggestions.Count(s => s.Status == SuggestionStatus.Rejected));
     }
 
     /// <summary>

@@ -28,7 +28,10 @@ public sealed record ExportRequest(
 /// A background job as clients see it; <see cref="Parameters"/> and <see cref="Result"/> are the job's own JSON.
 /// <see cref="Attempts"/> counts attempts started (a failed one is retried after a backoff while attempts remain:
 /// <see cref="Error"/> then holds the last error and <see cref="RetryAt"/> when the next attempt may start);
-/// <see cref="CancelRequested"/> is true while a running job has been asked to stop.
+/// <see cref="CancelRequested"/> is true while a running job has been asked to stop. <see cref="RunAfter"/> is when a
+/// queued job may start (a delay at enqueue, e.g. the suggestion job after an upload, or the backoff before a retry);
+/// <see cref="Progress"/> is the percentage done when the job knows its total; <see cref="Worker"/> names the worker
+/// running it.
 /// </summary>
 public sealed record JobResponse(
     string Id,
@@ -49,7 +52,10 @@ public sealed record JobResponse(
     int Attempts,
     int MaxAttempts,
     DateTimeOffset? RetryAt,
-    bool? CancelRequested)
+    bool? CancelRequested,
+    DateTimeOffset? RunAfter,
+    int? Progress,
+    string? Worker)
 {
     public static JobResponse From(JobRecord j) => new(
         j.Id, j.Kind, j.Status, j.CreatedBy, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Phase, j.Done, j.Total,
@@ -57,7 +63,17 @@ public sealed record JobResponse(
         j.Kind == ExportJobs.Kind && j.Status == JobStatus.Succeeded ? $"/api/exports/{j.Id}/download" : null,
         j.Priority, j.Attempts, j.MaxAttempts,
         j.Status == JobStatus.Queued && j.Attempts > 0 ? j.AvailableAt : null,
-        j.CancelRequested && !JobStatus.IsFinished(j.Status) ? true : null);
+        j.CancelRequested && !JobStatus.IsFinished(j.Status) ? true : null,
+        j.Status == JobStatus.Queued ? j.AvailableAt : null,
+        ProgressOf(j),
+        j.Status == JobStatus.Running ? j.LeaseOwner : null);
+
+    /// <summary>Percent done (0–100) when the job reported a total; 100 once it succeeded; otherwise unknown (null).</summary>
+    public static int? ProgressOf(JobRecord j)
+    {
+        ArgumentNullException.ThrowIfNull(j);
+        return j.Total is > 0 and var total ? (int)Math.Clamp(j.Done * 100 / total, 0, 100) : j.Status == JobStatus.Succeeded ? 100 : null;
+    }
 
     private static JsonElement? Parse(string? json)
     {

@@ -29,16 +29,36 @@ public sealed record SuggestionResponse(
         new(s.Tag, s.Confidence, s.Model, s.ModelVersion, s.Status, s.Category, s.External, s.ResolvedFrom, s.ImpliedBy, s.CreatedAt, s.ReviewedBy, s.ReviewedAt);
 }
 
-public sealed record SuggestionListResponse(string Id, int Pending, IReadOnlyList<SuggestionResponse> Suggestions);
+/// <summary>
+/// A media's suggestions (only those of <c>?status=</c> when given); <see cref="Pending"/>, <see cref="Approved"/>,
+/// <see cref="Rejected"/> and <see cref="Total"/> count all of the media's suggestions, whatever the filter.
+/// </summary>
+public sealed record SuggestionListResponse(string Id, int Pending, int Approved, int Rejected, int Total, IReadOnlyList<SuggestionResponse> Suggestions)
+{
+    public static SuggestionListResponse From(SuggestionList list) =>
+        new(list.Id, list.Pending, list.Approved, list.Rejected, list.Total, list.Suggestions.Select(SuggestionResponse.From).ToList());
+}
 
-public sealed record ReviewRequest(IReadOnlyList<string>? Approve, IReadOnlyList<string>? Reject);
+/// <summary>One decision in the item form of a review: the suggestion's tag (suggestions are unique per media and tag) and approve or reject.</summary>
+public sealed record ReviewItemRequest(string? Tag, string? Action);
+
+/// <summary>
+/// A batch of decisions on one media: tag lists (<see cref="Approve"/>, <see cref="Reject"/>), or items
+/// (<see cref="Suggestions"/>: <c>[{"tag":"cat","action":"approve"}]</c>), or both.
+/// </summary>
+public sealed record ReviewRequest(IReadOnlyList<string>? Approve, IReadOnlyList<string>? Reject, IReadOnlyList<ReviewItemRequest>? Suggestions = null);
 
 public sealed record ReviewItemResponse(string Tag, string Action, bool Ok, string? Code, string? Message);
 
-public sealed record ReviewResponse(string Id, int Approved, int Rejected, int Failed, IReadOnlyList<ReviewItemResponse> Items, IReadOnlyList<string> TagsAdded, IReadOnlyList<string> AlsoApproved, IReadOnlyList<string> Tags)
+/// <param name="Errors">One line per failed item (<c>tag: message</c>), the same failures as the items with <c>ok: false</c>.</param>
+public sealed record ReviewResponse(string Id, int Approved, int Rejected, int Failed, IReadOnlyList<ReviewItemResponse> Items, IReadOnlyList<string> Errors, IReadOnlyList<string> TagsAdded, IReadOnlyList<string> AlsoApproved, IReadOnlyList<string> Tags)
 {
-    public static ReviewResponse From(ReviewResult r) => new(
-        r.Id, r.Approved, r.Rejected, r.Failed, r.Items.Select(i => new ReviewItemResponse(i.Tag, i.Action, i.Ok, i.Code, i.Message)).ToList(), r.TagsAdded, r.AlsoApproved, r.Tags);
+    public static ReviewResponse From(ReviewResult r, IReadOnlyList<ReviewItemResponse>? refused = null)
+    {
+        var items = r.Items.Select(i => new ReviewItemResponse(i.Tag, i.Action, i.Ok, i.Code, i.Message)).Concat(refused ?? []).ToList();
+        var errors = items.Where(i => !i.Ok).Select(i => $"{i.Tag}: {i.Message ?? i.Code}").ToList();
+        return new(r.Id, r.Approved, r.Rejected, items.Count(i => !i.Ok), items, errors, r.TagsAdded, r.AlsoApproved, r.Tags);
+    }
 }
 
 public sealed record QueueSuggestionResponse(string Tag, double Confidence, string? Model, string? Version);
@@ -90,21 +110,20 @@ public static class SuggestionEndpoints
         media.MapGet("/", async (string id, string? status, SuggestionService suggestions, CancellationToken ct) =>
         {
             var list = await suggestions.ListAsync(id, status, ct).ConfigureAwait(false);
-            return TypedResults.Ok(new SuggestionListResponse(list.Id, list.Pending, list.Suggestions.Select(SuggestionResponse.From).ToList()));
+            return TypedResults.Ok(SuggestionListResponse.From(list));
         }).WithSummary("A media's tag suggestions (?status=pending|approved|rejected), best confidence first");
 
         media.MapPost("/review", async (HttpContext context, string id, ReviewRequest request, MediaService mediaService, SuggestionService suggestions, CancellationToken ct) =>
         {
-            var approve = request.Approve ?? [];
-            var reject = request.Reject ?? [];
-            if (approve.Count + reject.Count == 0)
+            var (approve, reject, refused) = Decisions(request);
+            if (approve.Count + reject.Count + refused.Count == 0)
             {
-                throw new TroveUsageException("nothing-to-review", "The request names no suggestion to approve or reject.", "Send e.g. {\"approve\":[\"cat\"],\"reject\":[\"dog\"]}.");
+                throw new TroveUsageException("nothing-to-review", "The request names no suggestion to approve or reject.", "Send e.g. {\"approve\":[\"cat\"],\"reject\":[\"dog\"]} or {\"suggestions\":[{\"tag\":\"cat\",\"action\":\"approve\"}]}.");
             }
 
             var resolved = await MediaAccess.EnsureCanEditAsync(context, mediaService, id, ct).ConfigureAwait(false);
             var result = await suggestions.ReviewAsync(resolved, approve, reject, ct).ConfigureAwait(false);
-            return TypedResults.Ok(ReviewResponse.From(result));
+            return TypedResults.Ok(ReviewResponse.From(result, refused));
         }).RequireAuthorization(Policies.Member)
             .WithSummary("Approve and/or reject pending suggestions in one write; 200 with a result per tag (ok, or an error code)");
 
@@ -126,6 +145,41 @@ public static class SuggestionEndpoints
             var topTags = MediaEndpoints.QueryInt(top, "top", SuggestionQueries.DefaultTopTags, 1, SuggestionQueries.MaxTopTags);
             return TypedResults.Ok(StatsResponse.From(await queries.StatsAsync(topTags, ct).ConfigureAwait(false)));
         }).WithSummary("Suggestion statistics: totals by status, approval rate, by model and version, top suggested and top rejected tags");
+    }
+
+    /// <summary>
+    /// The tags to approve and to reject, from the lists and the items together (in that order), and the items refused
+    /// before the review (no tag, or an action that is neither approve nor reject).
+    /// </summary>
+    private static (List<string> Approve, List<string> Reject, List<ReviewItemResponse> Refused) Decisions(ReviewRequest request)
+    {
+        var approve = new List<string>(request.Approve ?? []);
+        var reject = new List<string>(request.Reject ?? []);
+        var refused = new List<ReviewItemResponse>();
+        foreach (var item in request.Suggestions ?? [])
+        {
+            var tag = item?.Tag ?? string.Empty;
+            var action = item?.Action?.Trim().ToLowerInvariant() ?? string.Empty;
+            if (tag.Trim().Length == 0)
+            {
+                refused.Add(new ReviewItemResponse(tag, action, false, "invalid-tag", "The item names no tag; send {\"tag\":\"cat\",\"action\":\"approve\"}."));
+            }
+            else if (action == ReviewActions.Approve)
+            {
+                approve.Add(tag);
+            }
+            else if (action == ReviewActions.Reject)
+            {
+                reject.Add(tag);
+            }
+            else
+            {
+                var shown = item?.Action is { } a ? (a.Length > 20 ? a[..20] + "…" : a) : "(none)";
+                refused.Add(new ReviewItemResponse(tag, action, false, "invalid-action", $"Action '{shown}' for '{tag}' is neither approve nor reject."));
+            }
+        }
+
+        return (approve, reject, refused);
     }
 
     private static double? QueryConfidence(string? raw, string name)

@@ -45,10 +45,57 @@ public sealed class JobsModel(TroveLibrary library) : ManagePageModel
 
     public static bool Downloadable(JobRecord job) => job.Kind == ExportJobs.Kind && job.Status == JobStatus.Succeeded;
 
-    public static int? Percent(JobRecord job) =>
-        job.Total is > 0 and var total ? (int)Math.Clamp(job.Done * 100 / total, 0, 100) : JobStatus.IsFinished(job.Status) && job.Status == JobStatus.Succeeded ? 100 : null;
+    public static int? Percent(JobRecord job) => Api.JobResponse.ProgressOf(job);
+
+    /// <summary>
+    /// What the persistent queue knows of a job beyond its status, as short labelled facts: the attempt (of how many),
+    /// when a queued job may start (delayed at enqueue, or the retry after a failed attempt), whether a running job has
+    /// been asked to stop, the worker running it, when it started and finished. Keys: attempts, run-after, retry-at,
+    /// cancel-requested, worker, started, finished.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> QueueFacts(JobRecord job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var facts = new List<KeyValuePair<string, string>>();
+        if (job.Attempts > 0 || job.MaxAttempts > 1)
+        {
+            facts.Add(new("attempts", string.Create(CultureInfo.InvariantCulture, $"attempt {job.Attempts} of {job.MaxAttempts}")));
+        }
+
+        if (job.Status == JobStatus.Queued && job.AvailableAt > job.CreatedAt)
+        {
+            facts.Add(job.Attempts > 0
+                ? new("retry-at", "retry at " + Precise(job.AvailableAt))
+                : new("run-after", "runs after " + Precise(job.AvailableAt)));
+        }
+
+        if (job.CancelRequested && !JobStatus.IsFinished(job.Status))
+        {
+            facts.Add(new("cancel-requested", "cancel requested: stopping"));
+        }
+
+        if (job.Status == JobStatus.Running && job.LeaseOwner is { Length: > 0 } worker)
+        {
+            facts.Add(new("worker", "on worker " + worker));
+        }
+
+        if (job.StartedAt is { } started)
+        {
+            facts.Add(new("started", "started " + When(started)));
+        }
+
+        if (job.FinishedAt is { } finished)
+        {
+            facts.Add(new("finished", "finished " + When(finished)));
+        }
+
+        return facts;
+    }
 
     /// <summary>The top-level simple values of a job's JSON (result or parameters), e.g. "media: 12 · bytes: 3 MB" (unset ones left out).</summary>
+    /// <summary>A time to the second (a queued job's delay is often well under a minute).</summary>
+    public static string Precise(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
     public static IReadOnlyList<KeyValuePair<string, string>> Summary(string? json)
     {
         if (string.IsNullOrWhiteSpace(json))

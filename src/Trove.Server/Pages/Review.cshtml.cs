@@ -13,7 +13,7 @@ namespace Trove.Server.Pages;
 /// each with a large thumbnail and its pending tags. Keyboard (review.js): a approves the checked tags and rejects the
 /// others, x rejects all shown, j/k move between cards, 1–9 toggle a tag. After a decision the list is re-rendered
 /// (htmx selects <c>#review-cards</c> from the answer), so the decided card disappears and the next one takes its place.
-/// Filters (model[@version], tag, minimum confidence) live in the query string.
+/// Filters (model[@version], tag, minimum and maximum confidence) live in the query string.
 /// </summary>
 [Authorize(Policy = Policies.Moderator)]
 public sealed class ReviewModel(SuggestionQueries queries, SuggestionService suggestions) : ManagePageModel
@@ -28,6 +28,9 @@ public sealed class ReviewModel(SuggestionQueries queries, SuggestionService sug
 
     [BindProperty(SupportsGet = true)]
     public double? Min { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public double? Max { get; set; }
 
     [BindProperty(SupportsGet = true)]
     public string? Cursor { get; set; }
@@ -53,6 +56,11 @@ public sealed class ReviewModel(SuggestionQueries queries, SuggestionService sug
             if (Min is { } min)
             {
                 parts.Add("min=" + min.ToString(CultureInfo.InvariantCulture));
+            }
+
+            if (Max is { } max)
+            {
+                parts.Add("max=" + max.ToString(CultureInfo.InvariantCulture));
             }
 
             return string.Join('&', parts);
@@ -116,7 +124,7 @@ public sealed class ReviewModel(SuggestionQueries queries, SuggestionService sug
 
     protected override async Task LoadAsync(CancellationToken ct)
     {
-        Queue = await queries.QueueAsync(new ReviewQueueRequest(ModelFilter, Tag, Min, null, PageSize, Cursor), ct).ConfigureAwait(false);
+        Queue = await queries.QueueAsync(new ReviewQueueRequest(ModelFilter, Tag, Min, Max, PageSize, Cursor), ct).ConfigureAwait(false);
     }
 
     public static string Percent(double confidence) => (Math.Clamp(confidence, 0, 1) * 100).ToString("0", CultureInfo.InvariantCulture);

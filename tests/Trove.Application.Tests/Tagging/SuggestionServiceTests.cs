@@ -287,7 +287,15 @@ public sealed class SuggestionServiceTests
         Assert.Equal(["b", "c", "a"], all.Suggestions.Select(s => s.Tag));
         Assert.Equal(2, all.Pending);
         Assert.Equal(["b", "a"], (await service.ListAsync(id, "Pending", Ct)).Suggestions.Select(s => s.Tag));
-        Assert.Equal(["c"], (await service.ListAsync(id, "rejected", Ct)).Suggestions.Select(s => s.Tag));
+        var rejected = await service.ListAsync(id, "rejected", Ct);
+        Assert.Equal(["c"], rejected.Suggestions.Select(s => s.Tag));
+
+        // The counts cover all the media's suggestions, whatever the filter.
+        Assert.Equal((2, 0, 1, 3), (rejected.Pending, rejected.Approved, rejected.Rejected, rejected.Total));
+        await service.ReviewAsync(id, ["b"], [], Ct);
+        var approved = await service.ListAsync(id, "approved", Ct);
+        Assert.Equal(["b"], approved.Suggestions.Select(s => s.Tag));
+        Assert.Equal((1, 1, 1, 3), (approved.Pending, approved.Approved, approved.Rejected, approved.Total));
         Assert.Equal("invalid-status", (await Assert.ThrowsAsync<TroveUsageException>(() => service.ListAsync(id, "maybe", Ct))).Code);
     }
 
