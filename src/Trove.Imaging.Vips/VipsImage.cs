@@ -155,7 +155,8 @@ public sealed unsafe class VipsImage : IDisposable
     }
 
     /// <summary>Runs a loader operation: only the header is read until pixels are asked for.</summary>
-    internal static VipsImage Load(string path, string loader, string access, bool failOnTruncated)
+    /// <param name="shrink">JPEG only: decode at 1/2, 1/4 or 1/8 of the size (libjpeg's DCT scaling).</param>
+    internal static VipsImage Load(string path, string loader, string access, bool failOnTruncated, int shrink = 1)
     {
         using var operation = VipsOperation.New(loader);
         if (operation.IsBlocked)
@@ -168,6 +169,11 @@ public sealed unsafe class VipsImage : IDisposable
         if (failOnTruncated)
         {
             operation.Set("fail-on", "truncated");
+        }
+
+        if (shrink > 1)
+        {
+            operation.Set("shrink", shrink);
         }
 
         operation.Build($"{loader} {Path.GetFileName(path)}");

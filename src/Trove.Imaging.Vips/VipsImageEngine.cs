@@ -159,15 +159,29 @@ public sealed class VipsImageEngine : IImageEngine
                 PixelFit.Stretch => (request.Width, request.Height, "force"),
                 _ => (Unbounded, Unbounded, "down"),
             };
-            image = scope.Add(OpenThumbnail(path, header, width, height, size));
-            image = scope.Add(ToSrgb8(image, keepGray: false, path, colourManaged: true));
-            image = scope.Add(Run(path, () => Flatten(image, background), Phase.Process));
-            image = request.Fit switch
+            if (DirectTarget(header, request) is { } target)
             {
-                PixelFit.Stretch => scope.Add(Run(path, () => ResizeExact(image, request.Width, request.Height), Phase.Process)),
-                PixelFit.PadSquare => scope.Add(Run(path, () => PadCentred(image, request.Width, background), Phase.Process)),
-                _ => image,
-            };
+                // One decode at the smallest size the format offers, then one resize with the requested filter.
+                image = scope.Add(Run(path, () => VipsImage.Load(path, header.Loader, "sequential", failOnTruncated: true, ShrinkOnLoad(header, target)), Phase.Open));
+                image = scope.Add(ToSrgb8(image, keepGray: false, path));
+                image = scope.Add(Run(path, () => Flatten(image, background), Phase.Process));
+                image = scope.Add(Run(path, () => ResizeExact(image, target.Width, target.Height, KernelOf(request.Resample)), Phase.Process));
+            }
+            else
+            {
+                image = scope.Add(OpenThumbnail(path, header, width, height, size));
+                image = scope.Add(ToSrgb8(image, keepGray: false, path, colourManaged: true));
+                image = scope.Add(Run(path, () => Flatten(image, background), Phase.Process));
+                if (request.Fit == PixelFit.Stretch)
+                {
+                    image = scope.Add(Run(path, () => ResizeExact(image, request.Width, request.Height), Phase.Process));
+                }
+            }
+
+            if (request.Fit == PixelFit.PadSquare)
+            {
+                image = scope.Add(Run(path, () => PadCentred(image, request.Width, background), Phase.Process));
+            }
         }
         else
         {
@@ -355,6 +369,54 @@ public sealed class VipsImageEngine : IImageEngine
             new VipsOption("height", rect.H)), Phase.Process);
     }
 
+    /// <summary>
+    /// The size a whole-image pixel request resizes to, when it can be decoded directly instead of through the thumbnail
+    /// operation: JPEG and PNG files of one frame, upright, without an embedded profile (the thumbnail operation does
+    /// rotation and colour management for the rest).
+    /// </summary>
+    private static (int Width, int Height)? DirectTarget(Header header, PixelRequest request)
+    {
+        var info = header.Info;
+        if (request.Fit == PixelFit.None || info.Format is not ("jpeg" or "png") || info.Orientation != 1 || info.Frames != 1 || header.HasRgbProfile || info.Interpretation == "cmyk")
+        {
+            return null;
+        }
+
+        if (request.Fit == PixelFit.Stretch)
+        {
+            return (request.Width, request.Height);
+        }
+
+        var scale = (double)request.Width / Math.Max(info.Width, info.Height);
+        return (Math.Clamp((int)Math.Round(info.Width * scale), 1, request.Width), Math.Clamp((int)Math.Round(info.Height * scale), 1, request.Width));
+    }
+
+    /// <summary>The largest JPEG DCT shrink (1, 2, 4 or 8) that still decodes at least the target size.</summary>
+    private static int ShrinkOnLoad(Header header, (int Width, int Height) target)
+    {
+        if (header.Info.Format != "jpeg")
+        {
+            return 1;
+        }
+
+        var shrink = 8;
+        while (shrink > 1 && (CeilDiv(header.Info.Width, shrink) < target.Width || CeilDiv(header.Info.Height, shrink) < target.Height))
+        {
+            shrink /= 2;
+        }
+
+        return shrink;
+
+        static int CeilDiv(int a, int b) => (a + b - 1) / b;
+    }
+
+    private static string KernelOf(PixelResample resample) => resample switch
+    {
+        PixelResample.Cubic => "cubic",
+        PixelResample.Linear => "linear",
+        _ => "lanczos3",
+    };
+
     // ---- pixel steps (each returns a new image the caller owns) ----
 
     /// <summary>
@@ -403,8 +465,8 @@ public sealed class VipsImageEngine : IImageEngine
         ? image.Call("flatten", new VipsOption("background", image.Bands - 1 == 1 ? [background[0]] : background))
         : image.Call("copy");
 
-    /// <summary>Exactly <paramref name="width"/> × <paramref name="height"/> (aspect ignored), Lanczos3.</summary>
-    private static VipsImage ResizeExact(VipsImage image, int width, int height)
+    /// <summary>Exactly <paramref name="width"/> × <paramref name="height"/> (aspect ignored), Lanczos3 unless told.</summary>
+    private static VipsImage ResizeExact(VipsImage image, int width, int height, string kernel = "lanczos3")
     {
         if (image.Width == width && image.Height == height)
         {
@@ -415,7 +477,7 @@ public sealed class VipsImageEngine : IImageEngine
             "resize",
             new VipsOption("scale", (double)width / image.Width),
             new VipsOption("vscale", (double)height / image.Height),
-            new VipsOption("kernel", "lanczos3"));
+            new VipsOption("kernel", kernel));
         if (resized.Width == width && resized.Height == height)
         {
             return resized;

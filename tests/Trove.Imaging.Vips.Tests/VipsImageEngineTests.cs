@@ -463,6 +463,25 @@ public sealed class VipsImageEngineTests(ImageFiles files, ITestOutputHelper out
         }
     }
 
+    [Theory]
+    [InlineData(PixelResample.Lanczos3)]
+    [InlineData(PixelResample.Cubic)]
+    [InlineData(PixelResample.Linear)]
+    public void Pixels_of_a_large_jpeg_decoded_at_a_reduced_size_match_a_full_decode(PixelResample resample)
+    {
+        // 1023×767 (odd sizes): shrink-on-load decodes at 1/2 (512×384), then resizes to 448×336 with the filter asked for.
+        var path = files.NewPath(".jpg");
+        TestImages.WriteJpeg(path, TestImages.Photo(7, 1023, 767));
+        var direct = Engine.Pixels(path, new PixelRequest(PixelFit.Contain, 448, 0, 0xFFFFFF, false, null, Limits, resample), Ct);
+        // A rectangle of the whole image takes the full-size decode and a Lanczos3 resize.
+        var full = Engine.Pixels(path, new PixelRequest(PixelFit.Contain, 448, 0, 0xFFFFFF, false, new PixelRect(0, 0, 1023, 767), Limits), Ct);
+
+        Assert.Equal((448, 336, 3), (direct.Width, direct.Height, direct.Bands));
+        Assert.Equal((full.Width, full.Height), (direct.Width, direct.Height));
+        var difference = direct.Data.Zip(full.Data, (a, b) => Math.Abs(a - b)).Average();
+        Assert.InRange(difference, 0, 4);
+    }
+
     [Fact]
     public void Pixels_of_a_rectangle()
     {

@@ -121,8 +121,25 @@ public enum PixelFit
     PadSquare,
 }
 
+/// <summary>The filter used when pixels are resized.</summary>
+public enum PixelResample
+{
+    /// <summary>Sharpest; what thumbnails use.</summary>
+    Lanczos3,
+
+    /// <summary>Bicubic (Catmull-Rom), what WD14 taggers' reference preprocessing uses; cheaper than Lanczos3.</summary>
+    Cubic,
+
+    /// <summary>Bilinear; cheapest.</summary>
+    Linear,
+}
+
 /// <param name="Background">RGB used to flatten alpha and to pad (0xRRGGBB).</param>
-public sealed record PixelRequest(PixelFit Fit, int Width, int Height, int Background, bool Gray, PixelRect? Rect, ImageLimits Limits);
+/// <param name="Resample">
+/// The resize filter. Engines decode as small as the format allows first (JPEG shrink-on-load), then resize with it;
+/// inputs that need rotation, colour management or several frames may be resized with the engine's thumbnail filter.
+/// </param>
+public sealed record PixelRequest(PixelFit Fit, int Width, int Height, int Background, bool Gray, PixelRect? Rect, ImageLimits Limits, PixelResample Resample = PixelResample.Lanczos3);
 
 /// <summary>8-bit pixels, row-major, interleaved bands (1 = gray, 3 = RGB, 4 = RGBA).</summary>
 public sealed record RgbPixels(int Width, int Height, int Bands, byte[] Data);

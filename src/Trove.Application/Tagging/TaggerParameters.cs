@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Trove.Application.Ports;
 using Trove.Domain;
 
 namespace Trove.Application.Tagging;
@@ -9,7 +10,7 @@ namespace Trove.Application.Tagging;
 /// A tagger's settings, read from the <c>parameters</c> object of its entry in the model registry (docs/models.md):
 /// <code>
 /// { "vocabulary": "danbooru", "priority": 20, "autoSuggest": true,
-///   "preprocessing": { "size": 448, "resize": "pad-square", "background": "#ffffff", "channels": "bgr",
+///   "preprocessing": { "size": 448, "resize": "pad-square", "resample": "bicubic", "background": "#ffffff", "channels": "bgr",
 ///                      "layout": "nhwc", "scale": "0-255", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5] },
 ///   "thresholds": { "overall": 0.6, "general": 0.6, "copyright": 0.7, "character": 0.75, "rating": 0 } }
 /// </code>
@@ -101,6 +102,14 @@ public sealed record TaggerParameters(string? Vocabulary, int Priority, bool Aut
                         "pad-square" => true,
                         "stretch" => false,
                         var other => throw Bad("preprocessing.resize", $"must be \"pad-square\" or \"stretch\", found \"{other}\""),
+                    },
+                    Resample = Text(pre["resample"], "preprocessing.resample")?.ToLowerInvariant() switch
+                    {
+                        null => p.Resample,
+                        "bicubic" or "cubic" => PixelResample.Cubic,
+                        "bilinear" or "linear" => PixelResample.Linear,
+                        "lanczos3" or "lanczos" => PixelResample.Lanczos3,
+                        var other => throw Bad("preprocessing.resample", $"must be \"bicubic\", \"bilinear\" or \"lanczos3\", found \"{other}\""),
                     },
                     Background = pre["background"] is { } bg ? ParseColour(Text(bg, "preprocessing.background")!) ?? throw Bad("preprocessing.background", "must be a colour like \"#ffffff\"") : p.Background,
                     Channels = Text(pre["channels"], "preprocessing.channels")?.ToLowerInvariant() switch

@@ -44,6 +44,9 @@ public sealed record TaggerPreprocessing
 
     public ChannelOrder Channels { get; init; } = ChannelOrder.Bgr;
 
+    /// <summary>The resize filter; bicubic like the WD14 reference preprocessing.</summary>
+    public PixelResample Resample { get; init; } = PixelResample.Cubic;
+
     public TensorLayout Layout { get; init; } = TensorLayout.Nhwc;
 
     public PixelScale Scale { get; init; } = PixelScale.Byte;
@@ -59,9 +62,12 @@ public sealed record TaggerPreprocessing
     public IReadOnlyList<long> InputShape(int batch) =>
         Layout == TensorLayout.Nhwc ? [batch, Size, Size, 3] : [batch, 3, Size, Size];
 
-    /// <summary>What to ask the image engine for.</summary>
+    /// <summary>
+    /// What to ask the image engine for: the image fitted inside the square (the padding is written straight into the
+    /// tensor, see <see cref="TaggerTensors.Write"/>) or stretched to it.
+    /// </summary>
     public PixelRequest PixelRequest(ImageLimits limits) =>
-        new(PadToSquare ? PixelFit.PadSquare : PixelFit.Stretch, Size, Size, Background, Gray: false, Rect: null, limits);
+        new(PadToSquare ? PixelFit.Contain : PixelFit.Stretch, Size, Size, Background, Gray: false, Rect: null, limits, Resample);
 
     /// <summary>Problems with these settings (empty when usable).</summary>
     public IReadOnlyList<string> Validate()
@@ -132,16 +138,20 @@ public static class TaggerTensors
 
     /// <summary>
     /// Converts interleaved 8-bit pixels (1 = gray, 2 = gray+alpha, 3 = RGB, 4 = RGBA bands; alpha ignored) into
-    /// <paramref name="destination"/> in the requested layout, channel order and scale. A pure function.
+    /// <paramref name="destination"/> in the requested layout, channel order and scale. Pixels are either
+    /// <see cref="TaggerPreprocessing.Size"/>² or, when padding to a square, at most that on each side: they are then
+    /// centred (as libvips' gravity centre does) on the background colour. A pure function.
     /// </summary>
     public static void Write(RgbPixels pixels, TaggerPreprocessing preprocessing, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         ArgumentNullException.ThrowIfNull(preprocessing);
         var size = preprocessing.Size;
-        if (pixels.Width != size || pixels.Height != size)
+        var (width, height) = (pixels.Width, pixels.Height);
+        var exact = width == size && height == size;
+        if (!exact && !(preprocessing.PadToSquare && width is >= 1 && height is >= 1 && width <= size && height <= size))
         {
-            throw new TroveException("preprocessing-size", $"The tagger needs {size}×{size} pixels but got {pixels.Width}×{pixels.Height}.");
+            throw new TroveException("preprocessing-size", $"The tagger needs {size}×{size} pixels but got {width}×{height}.");
         }
 
         var bands = pixels.Bands;
@@ -150,12 +160,12 @@ public static class TaggerTensors
             throw new TroveException("preprocessing-bands", $"Pixels with {bands} bands cannot be fed to a tagger (1–4 expected).");
         }
 
-        var count = size * size;
-        if (pixels.Data.Length < count * bands)
+        if (pixels.Data.Length < width * height * bands)
         {
-            throw new TroveException("preprocessing-size", $"{size}×{size}×{bands} pixels need {count * bands} bytes, got {pixels.Data.Length}.");
+            throw new TroveException("preprocessing-size", $"{width}×{height}×{bands} pixels need {width * height * bands} bytes, got {pixels.Data.Length}.");
         }
 
+        var count = size * size;
         if (destination.Length < 3 * count)
         {
             throw new ArgumentException($"The destination holds {destination.Length} floats; {3 * count} are needed.", nameof(destination));
@@ -163,26 +173,43 @@ public static class TaggerTensors
 
         // Output channel k reads source band src[k] through its own lookup table (scale, mean and std folded in).
         Span<int> src = stackalloc int[3];
+        Span<float> fill = stackalloc float[3];
         var luts = new float[3][];
         for (var k = 0; k < 3; k++)
         {
             var rgb = preprocessing.Channels == ChannelOrder.Rgb ? k : 2 - k;
             src[k] = bands >= 3 ? rgb : 0;
             luts[k] = Table(preprocessing, rgb);
+            fill[k] = luts[k][(preprocessing.Background >> (8 * (2 - rgb))) & 0xFF];
         }
 
-        var data = pixels.Data.AsSpan(0, count * bands);
         var (l0, l1, l2) = (luts[0], luts[1], luts[2]);
         var (s0, s1, s2) = (src[0], src[1], src[2]);
+        var (x0, y0) = ((size - width) / 2, (size - height) / 2);
+        var rowBytes = width * bands;
         if (preprocessing.Layout == TensorLayout.Nhwc)
         {
-            var o = 0;
-            for (var p = 0; p < data.Length; p += bands)
+            if (!exact)
             {
-                destination[o] = l0[data[p + s0]];
-                destination[o + 1] = l1[data[p + s1]];
-                destination[o + 2] = l2[data[p + s2]];
-                o += 3;
+                for (var o = 0; o < 3 * count; o += 3)
+                {
+                    destination[o] = fill[0];
+                    destination[o + 1] = fill[1];
+                    destination[o + 2] = fill[2];
+                }
+            }
+
+            for (var y = 0; y < height; y++)
+            {
+                var row = pixels.Data.AsSpan(y * rowBytes, rowBytes);
+                var o = (((y + y0) * size) + x0) * 3;
+                for (var p = 0; p < row.Length; p += bands)
+                {
+                    destination[o] = l0[row[p + s0]];
+                    destination[o + 1] = l1[row[p + s1]];
+                    destination[o + 2] = l2[row[p + s2]];
+                    o += 3;
+                }
             }
         }
         else
@@ -190,11 +217,23 @@ public static class TaggerTensors
             var c0 = destination[..count];
             var c1 = destination.Slice(count, count);
             var c2 = destination.Slice(2 * count, count);
-            for (int i = 0, p = 0; i < count; i++, p += bands)
+            if (!exact)
             {
-                c0[i] = l0[data[p + s0]];
-                c1[i] = l1[data[p + s1]];
-                c2[i] = l2[data[p + s2]];
+                c0.Fill(fill[0]);
+                c1.Fill(fill[1]);
+                c2.Fill(fill[2]);
+            }
+
+            for (var y = 0; y < height; y++)
+            {
+                var row = pixels.Data.AsSpan(y * rowBytes, rowBytes);
+                var i = ((y + y0) * size) + x0;
+                for (var p = 0; p < row.Length; p += bands, i++)
+                {
+                    c0[i] = l0[row[p + s0]];
+                    c1[i] = l1[row[p + s1]];
+                    c2[i] = l2[row[p + s2]];
+                }
             }
         }
     }

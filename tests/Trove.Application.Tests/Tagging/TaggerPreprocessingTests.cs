@@ -18,7 +18,8 @@ public sealed class TaggerPreprocessingTests
         Assert.Equal([2L, 448, 448, 3], p.InputShape(2));
         Assert.Equal(3 * 448 * 448, p.TensorLength);
         var request = p.PixelRequest(ImageLimits.Default);
-        Assert.Equal((PixelFit.PadSquare, 448, 448, 0xFFFFFF, false), (request.Fit, request.Width, request.Height, request.Background, request.Gray));
+        // Fitted inside the square by the engine (bicubic, like WD14's reference); the padding goes into the tensor.
+        Assert.Equal((PixelFit.Contain, 448, 448, 0xFFFFFF, false, PixelResample.Cubic), (request.Fit, request.Width, request.Height, request.Background, request.Gray, request.Resample));
         Assert.Equal(PixelFit.Stretch, (p with { PadToSquare = false }).PixelRequest(ImageLimits.Default).Fit);
         Assert.Equal([1L, 3, 448, 448], (p with { Layout = TensorLayout.Nchw }).InputShape(1));
     }
@@ -28,6 +29,22 @@ public sealed class TaggerPreprocessingTests
     {
         var t = TaggerTensors.FromPixels(Tiny, new TaggerPreprocessing { Size = 2 });
         Assert.Equal([30f, 20, 10, 60, 50, 40, 90, 80, 70, 120, 110, 100], t);
+    }
+
+    [Fact]
+    public void Smaller_pixels_are_centred_on_the_background_like_libvips_gravity()
+    {
+        // 2×1 into 3×3: columns 0–1 of the middle row ((3 - 2) / 2 = 0, (3 - 1) / 2 = 1), the rest background.
+        var wide = new RgbPixels(2, 1, 3, [10, 20, 30, 40, 50, 60]);
+        var p = new TaggerPreprocessing { Size = 3, Background = 0x010203, Channels = ChannelOrder.Rgb };
+        var bg = new[] { 1f, 2, 3 };
+        float[] expected = [.. bg, .. bg, .. bg, 10, 20, 30, 40, 50, 60, .. bg, .. bg, .. bg, .. bg];
+        Assert.Equal(expected, TaggerTensors.FromPixels(wide, p));
+
+        // The same in NCHW, BGR: channel planes B, G, R of 9 values each.
+        var nchw = TaggerTensors.FromPixels(wide, p with { Channels = ChannelOrder.Bgr, Layout = TensorLayout.Nchw });
+        Assert.Equal([3f, 3, 3, 30, 60, 3, 3, 3, 3], nchw[..9]);
+        Assert.Equal([1f, 1, 1, 10, 40, 1, 1, 1, 1], nchw[18..]);
     }
 
     [Fact]
@@ -89,9 +106,11 @@ public sealed class TaggerPreprocessingTests
     [Fact]
     public void Wrong_sizes_and_settings_are_refused()
     {
-        var ex = Assert.Throws<TroveException>(() => TaggerTensors.FromPixels(Tiny, new TaggerPreprocessing { Size = 3 }));
+        var ex = Assert.Throws<TroveException>(() => TaggerTensors.FromPixels(Tiny, new TaggerPreprocessing { Size = 3, PadToSquare = false }));
         Assert.Equal("preprocessing-size", ex.Code);
         Assert.Contains("3×3", ex.Message, StringComparison.Ordinal);
+        var tooBig = Assert.Throws<TroveException>(() => TaggerTensors.FromPixels(Tiny, new TaggerPreprocessing { Size = 1 }));
+        Assert.Equal("preprocessing-size", tooBig.Code);
 
         var bad = new TaggerPreprocessing { Size = 0, Mean = [1f], Std = [1f, 0f, 1f], Background = -1 };
         Assert.Equal(4, bad.Validate().Count);
