@@ -108,7 +108,7 @@ bench-api: deps
 	$(call apt_install,$(BENCH_API_APT_PACKAGES))
 	$(DOTNET) run -c Release --project bench/Trove.Bench -- api $(BENCH_ARGS)
 
-## bench-ml: end-to-end tag suggestion of 500 real JPEGs (generated conv tagger, ~1.6 GFLOP/image) vs the bare ONNX Runtime Run time, batch 1 and 8 (data in .data/bench-ml, reused).
+## bench-ml: end-to-end tag suggestion of 500 real JPEGs vs the bare ONNX Runtime Run time of the same model, batch 1 and 8, for a ~100 MFLOP and a WD14-class (~24 GFLOP) generated tagger (data in .data/bench-ml, reused; about 8 minutes).
 bench-ml: deps
 	$(DOTNET) run -c Release --project bench/Trove.Bench -- ml $(BENCH_ARGS)
 

@@ -47,6 +47,12 @@ public sealed class SuggestionSettings
 
     /// <summary>Threads ONNX Runtime uses inside one operator (0 = its default).</summary>
     public int IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// Images of a batch decoded at once, while the model runs on the batch before (see docs/models.md, "Performance").
+    /// 0 = one per core.
+    /// </summary>
+    public int DecodeThreads { get; set; }
 }
 
 public sealed class ImagingSettings

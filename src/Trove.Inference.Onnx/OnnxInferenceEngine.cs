@@ -57,6 +57,6 @@ public sealed class OnnxInferenceEngine : IInferenceEngine
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(options.IntraOpThreads, nameof(options));
         var threads = options.IntraOpThreads > 0 ? options.IntraOpThreads : _options.IntraOpThreads;
-        return OnnxSession.Open(_runtime, Path.GetFullPath(modelPath), threads, _logger);
+        return OnnxSession.Open(_runtime, Path.GetFullPath(modelPath), threads, _options.AllowSpinning, _logger);
     }
 }

@@ -22,4 +22,11 @@ public sealed class OnnxOptions
     /// ask for its own number when it is loaded.
     /// </summary>
     public int IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// Let a session's worker threads spin while they wait for the next operator (ONNX Runtime's own default). Off by
+    /// default here: between two runs Trove decodes images on the same cores, and spinning threads take CPU time from
+    /// that work (measured in <c>make bench-ml</c>). Turn it on for a host that only runs models back to back.
+    /// </summary>
+    public bool AllowSpinning { get; set; }
 }

@@ -49,7 +49,7 @@ internal sealed unsafe class OnnxSession : IInferenceSession
     public string ModelPath => _path;
 
     /// <summary>Loads <paramref name="path"/> (a full path) with <paramref name="intraOpThreads"/> threads per operator (0 = default).</summary>
-    public static OnnxSession Open(OrtRuntime.Started runtime, string path, int intraOpThreads, ILogger logger)
+    public static OnnxSession Open(OrtRuntime.Started runtime, string path, int intraOpThreads, bool allowSpinning, ILogger logger)
     {
         if (!File.Exists(path))
         {
@@ -60,7 +60,7 @@ internal sealed unsafe class OnnxSession : IInferenceSession
 
         var api = runtime.Api;
         var started = Stopwatch.GetTimestamp();
-        var session = CreateSession(runtime, path, intraOpThreads);
+        var session = CreateSession(runtime, path, intraOpThreads, allowSpinning);
         try
         {
             var signature = new ModelSignature(
@@ -70,7 +70,7 @@ internal sealed unsafe class OnnxSession : IInferenceSession
             {
                 var elapsed = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 string inputs = Describe(signature.Inputs), outputs = Describe(signature.Outputs);
-                Log.ModelLoaded(logger, path, elapsed, inputs, outputs, intraOpThreads);
+                Log.ModelLoaded(logger, path, elapsed, inputs, outputs, intraOpThreads, allowSpinning ? "on" : "off");
             }
 
             return new OnnxSession(runtime, session, path, signature, logger);
@@ -178,7 +178,7 @@ internal sealed unsafe class OnnxSession : IInferenceSession
         }
     }
 
-    private static OrtSessionHandle CreateSession(OrtRuntime.Started runtime, string path, int intraOpThreads)
+    private static OrtSessionHandle CreateSession(OrtRuntime.Started runtime, string path, int intraOpThreads, bool allowSpinning)
     {
         var api = runtime.Api;
         var call = OrtCall.Load(path);
@@ -187,6 +187,11 @@ internal sealed unsafe class OnnxSession : IInferenceSession
         using var options = new OrtSessionOptionsHandle(api, rawOptions);
         OrtStatus.Check(api, api.SetIntraOpNumThreads(rawOptions, intraOpThreads), call);
         OrtStatus.Check(api, api.SetSessionGraphOptimizationLevel(rawOptions, GraphOptimizationLevel.All), call);
+        fixed (byte* key = Utf8Z("session.intra_op.allow_spinning"))
+        fixed (byte* value = Utf8Z(allowSpinning ? "1" : "0"))
+        {
+            OrtStatus.Check(api, api.AddSessionConfigEntry(rawOptions, key, value), call);
+        }
         fixed (byte* logId = Utf8Z(Path.GetFileName(path)))
         {
             OrtStatus.Check(api, api.SetSessionLogId(rawOptions, logId), call);

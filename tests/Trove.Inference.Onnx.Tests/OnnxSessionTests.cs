@@ -324,4 +324,32 @@ public sealed class OnnxSessionTests : IDisposable
         Assert.Contains(Ort.Logs.Entries, e => e.Message.Contains(path, StringComparison.Ordinal) && e.Message.Contains("3 intra-op thread", StringComparison.Ordinal));
         Assert.Throws<ArgumentOutOfRangeException>(() => Ort.Engine.Load(path, new InferenceSessionOptions(IntraOpThreads: -1)));
     }
+
+    [Fact]
+    public void Spinning_is_off_unless_the_engine_options_turn_it_on_and_both_ways_run()
+    {
+        var path = _folder.Write("spin.onnx", OnnxModels.Tagger(Labels, Rules, size: 8));
+        var red = new float[8 * 8 * 3];
+        for (var i = 0; i < red.Length; i += 3)
+        {
+            red[i + 2] = 255; // BGR
+        }
+
+        using (var quiet = Ort.Engine.Load(path, Defaults))
+        {
+            Assert.True(quiet.Run([new InputTensor(quiet.Signature.Inputs[0].Name, red, [1, 8, 8, 3])], CancellationToken.None)[0].Data[0] > 0.9f);
+        }
+
+        Assert.Contains(Ort.Logs.Entries, e => e.Message.Contains(path, StringComparison.Ordinal) && e.Message.Contains("spinning off", StringComparison.Ordinal));
+
+        // A second engine on the same (already loaded) runtime, with its own options.
+        var logs = new ListLogger();
+        var spinning = OnnxInferenceEngine.Create(new OnnxOptions { AllowSpinning = true }, logs);
+        using (var busy = spinning.Load(path, Defaults))
+        {
+            Assert.True(busy.Run([new InputTensor(busy.Signature.Inputs[0].Name, red, [1, 8, 8, 3])], CancellationToken.None)[0].Data[0] > 0.9f);
+        }
+
+        Assert.Contains(logs.Entries, e => e.Message.Contains("spinning on", StringComparison.Ordinal));
+    }
 }

@@ -238,4 +238,110 @@ public sealed class SuggestionLoopTests : IAsyncLifetime
         Assert.StartsWith("image-", failure.Code, StringComparison.Ordinal);
         Assert.Contains(broken, failure.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Several_batches_decoded_in_parallel_come_out_in_order_with_an_unreadable_image_left_out()
+    {
+        await RegisterColourTaggerAsync(autoSuggest: false);
+        byte[][] colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 240, 10], [250, 10, 10], [10, 10, 240], [240, 0, 0]];
+        string[] expectedTop = ["red", "green", "blue", "green", "red", "blue", "red"];
+        var ids = new List<string>();
+        for (var i = 0; i < colours.Length; i++)
+        {
+            ids.Add(await ImportSolidAsync("p" + i, colours[i]));
+        }
+
+        // The first image of the second batch is unreadable: the good one after it must move into its tensor slot.
+        var broken = ids[2];
+        await File.WriteAllTextAsync(_library.Layout.OriginalPath(broken, _library.Files.ReadSidecar(broken).Sidecar.Original.Ext), "no longer a JPEG");
+        _library.Options.Suggestions.BatchSize = 2;
+        _library.Options.Suggestions.DecodeThreads = 2;
+        var reports = new List<ProgressInfo>();
+        using var runner = new TaggerRunner(_library);
+        var result = await runner.RunAsync(ids, force: false, new InlineProgress(reports.Add), Ct);
+
+        Assert.Equal(ids.Where(id => id != broken), result.Media.Select(m => m.Id));
+        Assert.Equal(broken, Assert.Single(result.Failed).Id);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (ids[i] == broken)
+            {
+                continue;
+            }
+
+            var best = result.Media.Single(m => m.Id == ids[i]).Changes.MaxBy(c => c.Confidence)!;
+            Assert.Equal(expectedTop[i], best.Tag);
+        }
+
+        // Progress counts every media asked for, batch by batch, up to the total.
+        Assert.Equal([0, 2, 4, 6, 7], reports.Select(r => r.Done));
+        Assert.All(reports, r => Assert.Equal(ids.Count, r.Total));
+    }
+
+    [Fact]
+    public async Task A_model_that_fails_stops_the_whole_pipeline_with_its_own_error()
+    {
+        await RegisterColourTaggerAsync(autoSuggest: false);
+        var ids = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            ids.Add(await ImportSolidAsync("f" + i, 255, (byte)(10 * i), 0));
+        }
+
+        // The label file loses a label after registration: the model's 3 scores no longer fit, found at the first run.
+        await File.WriteAllTextAsync(Path.Combine(_folder.Path, "tags.csv"), OnnxModels.SelectedTagsCsv(["red", "green"]));
+        _library.Options.Suggestions.BatchSize = 1;
+        using var runner = new TaggerRunner(_library);
+        var ex = await Assert.ThrowsAsync<TroveException>(() => runner.RunAsync(ids, force: false, null, Ct));
+        Assert.Equal("labels-mismatch", ex.Code);
+        Assert.Contains("3 scores", ex.Message, StringComparison.Ordinal);
+        Assert.All(ids, id => Assert.Empty(_library.Files.ReadSidecar(id).Sidecar.Suggestions));
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_after_the_batches_already_stored()
+    {
+        await RegisterColourTaggerAsync(autoSuggest: false);
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            ids.Add(await ImportSolidAsync("x" + i, (byte)(10 * i), 0, 255));
+        }
+
+        _library.Options.Suggestions.BatchSize = 1;
+        using var cancel = new CancellationTokenSource();
+        using var runner = new TaggerRunner(_library);
+        // Cancelled as soon as the first batch is stored.
+        var progress = new InlineProgress(p =>
+        {
+            if (p.Done == 1)
+            {
+                cancel.Cancel();
+            }
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runner.RunAsync(ids, force: false, progress, cancel.Token));
+
+        var tagged = ids.Count(id => _library.Files.ReadSidecar(id).Sidecar.Suggestions.Count > 0);
+        Assert.InRange(tagged, 1, ids.Count - 1);
+        Assert.True(_library.Files.ReadSidecar(ids[0]).Sidecar.Suggestions.Count > 0);
+
+        // The runner is free again and finishes the rest.
+        var rest = await runner.RunAsync(ids, force: false, null, Ct);
+        Assert.All(ids, id => Assert.NotEmpty(_library.Files.ReadSidecar(id).Sidecar.Suggestions));
+        Assert.Equal(ids.Count - tagged, rest.Media.Count(m => m.Written));
+    }
+
+    /// <summary>Reports synchronously on the reporting thread (<see cref="Progress{T}"/> posts them later).</summary>
+    private sealed class InlineProgress(Action<ProgressInfo> report) : IProgress<ProgressInfo>
+    {
+        private readonly Lock _lock = new();
+
+        public void Report(ProgressInfo value)
+        {
+            lock (_lock)
+            {
+                report(value);
+            }
+        }
+    }
 }

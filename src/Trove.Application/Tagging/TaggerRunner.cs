@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
 using Trove.Application.Inference;
 using Trove.Application.Ports;
 using Trove.Domain;
@@ -20,17 +24,25 @@ public sealed record TaggerRunResult(IReadOnlyList<string> Models, IReadOnlyList
 }
 
 /// <summary>
-/// Runs a library's active taggers over media and stores what they propose as pending suggestions: per batch of
-/// images, each tagger (ascending <see cref="TaggerParameters.Priority"/>) gets one tensor of N images
-/// (<see cref="TaggerTensors"/> through <see cref="TroveLibrary.Imaging"/>), its scores become candidates
-/// (<see cref="TaggerPipeline"/>), and <see cref="SuggestionService.ApplyAsync"/> merges them per media. Model sessions
-/// are loaded once and kept until <c>models.json</c> changes (then versions no longer active are disposed). One run at a
-/// time per runner; dispose the runner to free the models.
+/// Runs a library's active taggers over media and stores what they propose as pending suggestions. The work is a
+/// pipeline of three stages joined by bounded queues, so that the CPU-heavy parts overlap:
+/// <list type="number">
+/// <item>prepare: resolve each batch's media and decode its images (through <see cref="TroveLibrary.Imaging"/>, once per
+/// distinct pixel request, <see cref="SuggestionSettings.DecodeThreads"/> at a time) into one tensor per tagger;</item>
+/// <item>infer: each tagger (ascending <see cref="TaggerParameters.Priority"/>) runs once over the batch's tensor;</item>
+/// <item>store: scores become candidates (<see cref="TaggerPipeline"/>) and <see cref="SuggestionBatch"/> merges them into
+/// the batch's sidecars in one write session.</item>
+/// </list>
+/// While batch k runs through the model, batch k + 1 is being decoded and batch k − 1 stored. Model sessions are loaded
+/// once and kept until <c>models.json</c> changes (then versions no longer active are disposed). One run at a time per
+/// runner; dispose the runner to free the models.
 /// </summary>
 public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? options = null) : IDisposable
 {
+    /// <summary>Batches decoded ahead of the model, and scored batches waiting to be stored.</summary>
+    private const int QueueDepth = 2;
+
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly SuggestionService _suggestions = new(library, options);
     private Dictionary<string, LoadedTagger> _loaded = new(StringComparer.Ordinal);
     private (DateTime Written, long Length)? _stamp;
     private bool _disposed;
@@ -69,71 +81,39 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
                 throw new TroveException("imaging-unavailable", $"Images cannot be read for tagging: {library.Imaging.Status.Message}", "Install libvips (see docs/operations.md) and run the suggestions again.");
             }
 
-            var known = await new TagMappingService(library).KnownTagsAsync(ct).ConfigureAwait(false);
-            var vocabulary = library.Files.ReadVocabulary(out _);
             var mappingService = new TagMappingService(library);
-            var mappings = taggers.Select(t => t.Parameters.Mappings(mappingService)).ToList();
+            var run = new Run(
+                taggers,
+                await mappingService.KnownTagsAsync(ct).ConfigureAwait(false),
+                library.Files.ReadVocabulary(out _),
+                taggers.Select(t => t.Parameters.Mappings(mappingService)).ToList(),
+                force,
+                progress);
+            var chunks = ids.Distinct(StringComparer.Ordinal).Chunk(Math.Max(1, library.Options.Suggestions.BatchSize)).ToList();
+            run.Total = chunks.Sum(c => c.Length);
+            progress?.Report(new ProgressInfo("Suggesting", 0, run.Total));
 
-            var applied = new List<SuggestionApplyResult>(ids.Count);
-            var failed = new List<TaggingFailure>();
-            var batchSize = Math.Max(1, library.Options.Suggestions.BatchSize);
-            var done = 0;
-            progress?.Report(new ProgressInfo("Suggesting", 0, ids.Count));
-            foreach (var chunk in ids.Distinct(StringComparer.Ordinal).Chunk(batchSize))
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var options = new BoundedChannelOptions(QueueDepth) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait };
+            var prepared = Channel.CreateBounded<PreparedBatch>(options);
+            var scored = Channel.CreateBounded<ScoredBatch>(options);
+            Task[] stages =
+            [
+                Stage(() => PrepareAsync(run, chunks, prepared.Writer, stop.Token), prepared.Writer, stop),
+                Stage(() => InferAsync(run, prepared.Reader, scored.Writer, stop.Token), scored.Writer, stop),
+                Stage(() => StoreAsync(run, scored.Reader, stop.Token), null, stop),
+            ];
+            try
             {
-                // Resolve each media to its original file; a media gone since the job was queued is reported, not fatal.
-                var media = new List<(string Id, string Path)>(chunk.Length);
-                foreach (var raw in chunk)
-                {
-                    try
-                    {
-                        var id = await library.ResolveIdAsync(raw, ct).ConfigureAwait(false);
-                        var stored = library.Files.ReadSidecar(id);
-                        media.Add((id, library.Layout.OriginalPath(id, stored.Sidecar.Original.Ext, stored.InTrash)));
-                    }
-                    catch (TroveException ex)
-                    {
-                        failed.Add(new TaggingFailure(raw, ex.Code, ex.Message));
-                    }
-                }
-
-                var candidates = media.Select(_ => new List<ModelCandidates>(taggers.Count)).ToList();
-                var broken = new bool[media.Count];
-                for (var t = 0; t < taggers.Count; t++)
-                {
-                    var tagger = taggers[t];
-                    var scores = Infer(tagger, media, broken, failed, ct);
-                    for (var i = 0; i < media.Count; i++)
-                    {
-                        if (!broken[i] && scores[i] is { } s)
-                        {
-                            candidates[i].Add(TaggerPipeline.Candidates(tagger.Model, tagger.Version, s, tagger.Labels, tagger.Parameters.Thresholds, mappings[t], known, vocabulary).Candidates);
-                        }
-                    }
-                }
-
-                for (var i = 0; i < media.Count; i++)
-                {
-                    if (broken[i])
-                    {
-                        continue;
-                    }
-
-                    try
-                    {
-                        applied.Add(await _suggestions.ApplyAsync(media[i].Id, candidates[i], force, ct).ConfigureAwait(false));
-                    }
-                    catch (TroveException ex) when (ex.Code == "media-not-found")
-                    {
-                        failed.Add(new TaggingFailure(media[i].Id, ex.Code, ex.Message));
-                    }
-                }
-
-                done += chunk.Length;
-                progress?.Report(new ProgressInfo("Suggesting", done, ids.Count));
+                await Task.WhenAll(stages).ConfigureAwait(false);
+            }
+            catch (Exception) when (FirstFailure(stages) is { } root)
+            {
+                // A stage's own failure, not the cancellations it caused in the others.
+                ExceptionDispatchInfo.Throw(root);
             }
 
-            return new TaggerRunResult(models, applied, failed);
+            return new TaggerRunResult(models, run.Applied, [.. run.Failed]);
         }
         finally
         {
@@ -158,39 +138,176 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
         _gate.Dispose();
     }
 
-    // One batched inference of one tagger over the media not yet broken; an unreadable image marks only its media.
-    private float[]?[] Infer(LoadedTagger tagger, List<(string Id, string Path)> media, bool[] broken, List<TaggingFailure> failed, CancellationToken ct)
+    // Runs one stage on the thread pool; when it fails the others are stopped, and its output queue is closed either way.
+    private static Task Stage<T>(Func<Task> body, ChannelWriter<T>? output, CancellationTokenSource stop) => Task.Run(async () =>
     {
-        var pre = tagger.Parameters.Preprocessing;
-        var length = pre.TensorLength;
-        var slots = new List<int>(media.Count);
-        var buffer = new float[media.Count * length];
-        for (var i = 0; i < media.Count; i++)
+        try
         {
-            if (broken[i])
+            await body().ConfigureAwait(false);
+            output?.TryComplete();
+        }
+        catch (Exception ex)
+        {
+            output?.TryComplete(ex);
+            await stop.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+    });
+
+    private static Task Stage(Func<Task> body, ChannelWriter<PreparedBatch>? output, CancellationTokenSource stop) =>
+        Stage<PreparedBatch>(body, output, stop);
+
+    private static Exception? FirstFailure(Task[] stages) =>
+        stages.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).FirstOrDefault(e => e is not OperationCanceledException);
+
+    // Stage 1: resolve each chunk's media and decode them into one tensor per tagger.
+    private async Task PrepareAsync(Run run, List<string[]> chunks, ChannelWriter<PreparedBatch> output, CancellationToken ct)
+    {
+        var decodeThreads = library.Options.Suggestions.DecodeThreads is > 0 and var n ? n : Environment.ProcessorCount;
+        // Taggers that ask for the same pixels share one decode.
+        var requests = run.Taggers.Select(t => t.Parameters.Preprocessing.PixelRequest(library.Options.Imaging.Limits)).ToList();
+        var distinct = requests.Distinct().ToList();
+        foreach (var chunk in chunks)
+        {
+            var media = new List<(string Id, string Path)>(chunk.Length);
+            foreach (var raw in chunk)
             {
-                continue;
+                try
+                {
+                    var id = await library.ResolveIdAsync(raw, ct).ConfigureAwait(false);
+                    var stored = library.Files.ReadSidecar(id);
+                    media.Add((id, library.Layout.OriginalPath(id, stored.Sidecar.Original.Ext, stored.InTrash)));
+                }
+                catch (TroveException ex)
+                {
+                    run.Failed.Enqueue(new TaggingFailure(raw, ex.Code, ex.Message));
+                }
             }
 
+            var buffers = run.Taggers.Select(t => ArrayPool<float>.Shared.Rent(Math.Max(1, media.Count) * t.Parameters.Preprocessing.TensorLength)).ToArray();
+            var ok = new bool[media.Count];
             try
             {
-                TaggerTensors.WriteFromFile(library.Imaging, media[i].Path, pre, library.Options.Imaging.Limits, buffer.AsSpan(slots.Count * length, length), ct);
-                slots.Add(i);
+                Decode(media.Count, decodeThreads, i =>
+                {
+                    try
+                    {
+                        foreach (var request in distinct)
+                        {
+                            var pixels = library.Imaging.Pixels(media[i].Path, request, ct);
+                            for (var t = 0; t < run.Taggers.Count; t++)
+                            {
+                                if (requests[t] == request)
+                                {
+                                    var pre = run.Taggers[t].Parameters.Preprocessing;
+                                    TaggerTensors.Write(pixels, pre, buffers[t].AsSpan(i * pre.TensorLength, pre.TensorLength));
+                                }
+                            }
+                        }
+
+                        ok[i] = true;
+                    }
+                    catch (ImageException ex)
+                    {
+                        run.Failed.Enqueue(new TaggingFailure(media[i].Id, "image-" + ex.Code, $"{library.Layout.Relative(media[i].Path)} cannot be read for tagging: {ex.Message}"));
+                    }
+                }, ct);
+
+                // Close the gaps an unreadable image left, so that the tensors are the first `count` slots.
+                var kept = new List<(string Id, string Path)>(media.Count);
+                for (var i = 0; i < media.Count; i++)
+                {
+                    if (!ok[i])
+                    {
+                        continue;
+                    }
+
+                    if (kept.Count != i)
+                    {
+                        for (var t = 0; t < run.Taggers.Count; t++)
+                        {
+                            var length = run.Taggers[t].Parameters.Preprocessing.TensorLength;
+                            Array.Copy(buffers[t], i * length, buffers[t], kept.Count * length, length);
+                        }
+                    }
+
+                    kept.Add(media[i]);
+                }
+
+                await output.WriteAsync(new PreparedBatch(chunk.Length, kept, buffers), ct).ConfigureAwait(false);
+                buffers = null;
             }
-            catch (ImageException ex)
+            finally
             {
-                broken[i] = true;
-                failed.Add(new TaggingFailure(media[i].Id, "image-" + ex.Code, $"{library.Layout.Relative(media[i].Path)} cannot be read for tagging: {ex.Message}"));
+                if (buffers is not null)
+                {
+                    Return(buffers);
+                }
             }
         }
+    }
 
-        var result = new float[]?[media.Count];
-        if (slots.Count == 0)
+    // Stage 2: one batched run of each tagger; nothing else happens on this stage, so the model is never kept waiting
+    // for decoding or writing once the queues are full.
+    private static async Task InferAsync(Run run, ChannelReader<PreparedBatch> input, ChannelWriter<ScoredBatch> output, CancellationToken ct)
+    {
+        await foreach (var batch in input.ReadAllAsync(ct).ConfigureAwait(false))
         {
-            return result;
-        }
+            var scores = new float[run.Taggers.Count][];
+            try
+            {
+                for (var t = 0; t < run.Taggers.Count && batch.Media.Count > 0; t++)
+                {
+                    scores[t] = Infer(run.Taggers[t], batch.Buffers[t], batch.Media.Count, ct);
+                }
+            }
+            finally
+            {
+                Return(batch.Buffers);
+            }
 
-        var input = new InputTensor(tagger.InputName, buffer.AsMemory(0, slots.Count * length), pre.InputShape(slots.Count));
+            await output.WriteAsync(new ScoredBatch(batch.Size, batch.Media, scores), ct).ConfigureAwait(false);
+        }
+    }
+
+    // Stage 3: scores → candidates → one write session per batch.
+    private async Task StoreAsync(Run run, ChannelReader<ScoredBatch> input, CancellationToken ct)
+    {
+        var done = 0;
+        await foreach (var batch in input.ReadAllAsync(ct).ConfigureAwait(false))
+        {
+            var items = new List<SuggestionBatchItem>(batch.Media.Count);
+            for (var i = 0; i < batch.Media.Count; i++)
+            {
+                var byPriority = new List<ModelCandidates>(run.Taggers.Count);
+                for (var t = 0; t < run.Taggers.Count; t++)
+                {
+                    var tagger = run.Taggers[t];
+                    var width = tagger.Labels.Count;
+                    var own = batch.Scores[t].AsSpan(i * width, width).ToArray();
+                    byPriority.Add(TaggerPipeline.Candidates(tagger.Model, tagger.Version, own, tagger.Labels, tagger.Parameters.Thresholds, run.Mappings[t], run.Known, run.Vocabulary).Candidates);
+                }
+
+                items.Add(new SuggestionBatchItem(batch.Media[i].Id, byPriority));
+            }
+
+            var stored = await SuggestionBatch.ApplyAsync(library, items, run.Force, options, ct).ConfigureAwait(false);
+            run.Applied.AddRange(stored.Applied);
+            foreach (var failure in stored.Failed)
+            {
+                run.Failed.Enqueue(failure);
+            }
+
+            done += batch.Size;
+            run.Progress?.Report(new ProgressInfo("Suggesting", done, run.Total));
+        }
+    }
+
+    // One batched inference: `count` images' tensors at the start of `buffer`; returns count × labels scores.
+    private static float[] Infer(LoadedTagger tagger, float[] buffer, int count, CancellationToken ct)
+    {
+        var pre = tagger.Parameters.Preprocessing;
+        var input = new InputTensor(tagger.InputName, buffer.AsMemory(0, count * pre.TensorLength), pre.InputShape(count));
         IReadOnlyList<OutputTensor> outputs;
         try
         {
@@ -198,22 +315,38 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
         }
         catch (InferenceException ex) when (ex.Code != "inference-cancelled")
         {
-            throw new TroveException(ex.Code, $"Tagger '{tagger.Model}' version '{tagger.Version}' failed on {slots.Count} image(s): {ex.Message}", "Check the model with 'trove models check'.");
+            throw new TroveException(ex.Code, $"Tagger '{tagger.Model}' version '{tagger.Version}' failed on {count} image(s): {ex.Message}", "Check the model with 'trove models check'.");
         }
 
         var scores = outputs[0].Data;
         var width = tagger.Labels.Count;
-        if (scores.Length != slots.Count * width)
+        if (scores.Length != count * width)
         {
-            throw new TroveException("labels-mismatch", $"Tagger '{tagger.Model}' version '{tagger.Version}' gave {scores.Length} scores for {slots.Count} image(s), but its label file has {width} labels.", "Register a label file that fits the model (trove models add … --labels).");
+            throw new TroveException("labels-mismatch", $"Tagger '{tagger.Model}' version '{tagger.Version}' gave {scores.Length} scores for {count} image(s), but its label file has {width} labels.", "Register a label file that fits the model (trove models add … --labels).");
         }
 
-        for (var s = 0; s < slots.Count; s++)
-        {
-            result[slots[s]] = scores.AsSpan(s * width, width).ToArray();
-        }
+        return scores;
+    }
 
-        return result;
+    // Parallel.For, with the body's own exception rethrown as it is rather than wrapped.
+    private static void Decode(int count, int threads, Action<int> body, CancellationToken ct)
+    {
+        try
+        {
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct }, body);
+        }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
+        {
+            ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
+        }
+    }
+
+    private static void Return(float[][] buffers)
+    {
+        foreach (var buffer in buffers)
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
     }
 
     // The active taggers' sessions: reused while models.json is unchanged; versions no longer active are disposed.
@@ -314,6 +447,35 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
 
         return new LoadedTagger(model, version, file, labelsFile, parameters, labels, session, inputs[0].Name);
     }
+
+    /// <summary>What the three stages of one run share. Failures come from all of them; the rest is one stage's.</summary>
+    private sealed class Run(List<LoadedTagger> taggers, IReadOnlySet<string> known, Vocabulary vocabulary, List<TagMappingSet> mappings, bool force, IProgress<ProgressInfo>? progress)
+    {
+        public List<LoadedTagger> Taggers { get; } = taggers;
+
+        public IReadOnlySet<string> Known { get; } = known;
+
+        public Vocabulary Vocabulary { get; } = vocabulary;
+
+        public List<TagMappingSet> Mappings { get; } = mappings;
+
+        public bool Force { get; } = force;
+
+        public IProgress<ProgressInfo>? Progress { get; } = progress;
+
+        public int Total { get; set; }
+
+        public List<SuggestionApplyResult> Applied { get; } = [];
+
+        public ConcurrentQueue<TaggingFailure> Failed { get; } = new();
+    }
+
+    /// <param name="Size">Media the chunk asked for (for progress), including those that failed.</param>
+    /// <param name="Buffers">Per tagger, pooled: the first <c>Media.Count</c> tensors are the media's.</param>
+    private sealed record PreparedBatch(int Size, List<(string Id, string Path)> Media, float[][] Buffers);
+
+    /// <param name="Scores">Per tagger, <c>Media.Count × labels</c> scores.</param>
+    private sealed record ScoredBatch(int Size, List<(string Id, string Path)> Media, float[][] Scores);
 
     private sealed record LoadedTagger(string Model, string Version, string File, string LabelsFile, TaggerParameters Parameters, TaggerLabelSet Labels, IInferenceSession Session, string InputName);
 }

@@ -58,9 +58,10 @@ internal sealed unsafe class OrtApi
     private const int SlotReleaseTypeInfo = 98;
     private const int SlotReleaseTensorTypeAndShapeInfo = 99;
     private const int SlotReleaseSessionOptions = 100;
+    private const int SlotAddSessionConfigEntry = 130;
 
     /// <summary>The highest slot read; the table of the requested version has at least this many entries.</summary>
-    internal const int HighestSlot = SlotReleaseSessionOptions;
+    internal const int HighestSlot = SlotAddSessionConfigEntry;
 
     public OrtApi(nint table)
     {
@@ -75,6 +76,7 @@ internal sealed unsafe class OrtApi
         SetSessionLogId = (delegate* unmanaged<nint, byte*, nint>)Slot(slots, SlotSetSessionLogId);
         SetSessionGraphOptimizationLevel = (delegate* unmanaged<nint, GraphOptimizationLevel, nint>)Slot(slots, SlotSetSessionGraphOptimizationLevel);
         SetIntraOpNumThreads = (delegate* unmanaged<nint, int, nint>)Slot(slots, SlotSetIntraOpNumThreads);
+        AddSessionConfigEntry = (delegate* unmanaged<nint, byte*, byte*, nint>)Slot(slots, SlotAddSessionConfigEntry);
         SessionGetInputCount = (delegate* unmanaged<nint, nuint*, nint>)Slot(slots, SlotSessionGetInputCount);
         SessionGetOutputCount = (delegate* unmanaged<nint, nuint*, nint>)Slot(slots, SlotSessionGetOutputCount);
         SessionGetInputTypeInfo = (delegate* unmanaged<nint, nuint, nint*, nint>)Slot(slots, SlotSessionGetInputTypeInfo);
@@ -131,6 +133,9 @@ internal sealed unsafe class OrtApi
     public delegate* unmanaged<nint, GraphOptimizationLevel, nint> SetSessionGraphOptimizationLevel { get; }
 
     public delegate* unmanaged<nint, int, nint> SetIntraOpNumThreads { get; }
+
+    /// <summary>A string setting by key (onnxruntime_session_options_config_keys.h), e.g. session.intra_op.allow_spinning.</summary>
+    public delegate* unmanaged<nint, byte*, byte*, nint> AddSessionConfigEntry { get; }
 
     // Session inspection
     public delegate* unmanaged<nint, nuint*, nint> SessionGetInputCount { get; }
