@@ -19,6 +19,6 @@ static int Usage()
     Console.Error.WriteLine("       Trove.Bench import [--count N] [--parallel P] [--set DIR]");
     Console.Error.WriteLine("       Trove.Bench search [--count N] [--tags N] [--per-media N] [--queries N] [--batch N] [--dir DIR] [--profile] [--show N]");
     Console.Error.WriteLine("       Trove.Bench api [--count N] [--tags N] [--per-media N] [--real N] [--duration S] [--connections N] [--threads N] [--dir DIR]");
-    Console.Error.WriteLine("       Trove.Bench ml [--count N] [--light-channels C] [--heavy-channels C] [--batch N] [--rounds N] [--decode-threads N] [--allow-spinning] [--dir DIR]");
+    Console.Error.WriteLine("       Trove.Bench ml [--count N] [--light-channels C] [--heavy-channels C] [--batch N] [--rounds N] [--decode-threads N] [--allow-spinning] [--normal-priority-decode] [--dir DIR]");
     return 2;
 }

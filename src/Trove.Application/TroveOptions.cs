@@ -53,6 +53,12 @@ public sealed class SuggestionSettings
     /// 0 = one per core.
     /// </summary>
     public int DecodeThreads { get; set; }
+
+    /// <summary>
+    /// Decode on threads of lower priority (Linux nice +10), so that the model's threads and the web server's requests
+    /// get the CPU first and decoding fills what they leave.
+    /// </summary>
+    public bool LowPriorityDecode { get; set; } = true;
 }
 
 public sealed class ImagingSettings

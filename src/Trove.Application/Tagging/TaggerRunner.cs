@@ -4,6 +4,7 @@ using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Trove.Application.Inference;
 using Trove.Application.Ports;
+using Trove.Application.Threading;
 using Trove.Domain;
 using Trove.Domain.Models;
 
@@ -28,7 +29,8 @@ public sealed record TaggerRunResult(IReadOnlyList<string> Models, IReadOnlyList
 /// pipeline of three stages joined by bounded queues, so that the CPU-heavy parts overlap:
 /// <list type="number">
 /// <item>prepare: resolve each batch's media and decode its images (through <see cref="TroveLibrary.Imaging"/>, once per
-/// distinct pixel request, <see cref="SuggestionSettings.DecodeThreads"/> at a time) into one tensor per tagger;</item>
+/// distinct pixel request, <see cref="SuggestionSettings.DecodeThreads"/> at a time on <see cref="LowPriorityWorkers"/>,
+/// so that decoding takes the CPU the model leaves) into one tensor per tagger;</item>
 /// <item>infer: each tagger (ascending <see cref="TaggerParameters.Priority"/>) runs once over the batch's tensor;</item>
 /// <item>store: scores become candidates (<see cref="TaggerPipeline"/>) and <see cref="SuggestionBatch"/> merges them into
 /// the batch's sidecars in one write session.</item>
@@ -163,7 +165,8 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
     // Stage 1: resolve each chunk's media and decode them into one tensor per tagger.
     private async Task PrepareAsync(Run run, List<string[]> chunks, ChannelWriter<PreparedBatch> output, CancellationToken ct)
     {
-        var decodeThreads = library.Options.Suggestions.DecodeThreads is > 0 and var n ? n : Environment.ProcessorCount;
+        var settings = library.Options.Suggestions;
+        using var decoders = new LowPriorityWorkers(settings.DecodeThreads is > 0 and var n ? n : Environment.ProcessorCount, settings.LowPriorityDecode);
         // Taggers that ask for the same pixels share one decode.
         var requests = run.Taggers.Select(t => t.Parameters.Preprocessing.PixelRequest(library.Options.Imaging.Limits)).ToList();
         var distinct = requests.Distinct().ToList();
@@ -188,7 +191,7 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
             var ok = new bool[media.Count];
             try
             {
-                Decode(media.Count, decodeThreads, i =>
+                decoders.For(media.Count, i =>
                 {
                     try
                     {
@@ -326,19 +329,6 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
         }
 
         return scores;
-    }
-
-    // Parallel.For, with the body's own exception rethrown as it is rather than wrapped.
-    private static void Decode(int count, int threads, Action<int> body, CancellationToken ct)
-    {
-        try
-        {
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = ct }, body);
-        }
-        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0)
-        {
-            ExceptionDispatchInfo.Throw(ex.InnerExceptions[0]);
-        }
     }
 
     private static void Return(float[][] buffers)
