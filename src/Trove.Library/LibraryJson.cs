@@ -17,6 +17,7 @@ namespace Trove.Library;
 [JsonSerializable(typeof(CollectionDefinition))]
 [JsonSerializable(typeof(LibraryManifest))]
 [JsonSerializable(typeof(Trove.Domain.Models.ModelCatalog))]
+[JsonSerializable(typeof(TagMappingFile))]
 internal sealed partial class LibraryJsonContext : JsonSerializerContext;
 
 /// <summary>Reads and writes the library's JSON files, turning any parse error into file:line:column.</summary>
@@ -33,6 +34,20 @@ public static class LibraryJson
     public static byte[] Serialize(LibraryManifest manifest) => Bytes(manifest, LibraryJsonContext.Default.LibraryManifest);
 
     public static byte[] Serialize(Trove.Domain.Models.ModelCatalog catalog) => Bytes(catalog, LibraryJsonContext.Default.ModelCatalog);
+
+    public static byte[] Serialize(TagMappingFile mappings) => Bytes(mappings, LibraryJsonContext.Default.TagMappingFile);
+
+    /// <summary>Reads a <c>mappings/&lt;source&gt;.json</c> file: schema checked; its rules are checked by the caller.</summary>
+    public static TagMappingFile ReadMappings(byte[] bytes, string path)
+    {
+        var schema = PeekSchema(bytes, path, "mappings-malformed");
+        if (schema > TagMappingFile.CurrentSchema)
+        {
+            throw NewerSchema(path, schema, TagMappingFile.CurrentSchema, "mappings");
+        }
+
+        return Deserialize(bytes, path, LibraryJsonContext.Default.TagMappingFile, "mappings-malformed");
+    }
 
     /// <summary>Reads models.json: schema checked, then every model and version validated (errors name the model).</summary>
     public static Trove.Domain.Models.ModelCatalog ReadModels(byte[] bytes, string path)

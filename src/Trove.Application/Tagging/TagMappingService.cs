@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Trove.Domain;
 using Trove.Library;
 
@@ -75,26 +74,7 @@ public sealed class TagMappingService(TroveLibrary library)
             return new TagMappingSet(name);
         }
 
-        TagMappingFile file;
-        try
-        {
-            file = JsonSerializer.Deserialize(bytes, TaggingJsonContext.Default.TagMappingFile)
-                ?? throw new FileFormatException("mappings-malformed", path, "the file contains 'null' instead of an object");
-        }
-        catch (JsonException ex)
-        {
-            throw new FileFormatException("mappings-malformed", path, StripPosition(ex.Message), ex.LineNumber + 1, ex.BytePositionInLine + 1, inner: ex);
-        }
-
-        if (file.Schema > TagMappingFile.CurrentSchema)
-        {
-            throw new FileFormatException(
-                "newer-schema",
-                path,
-                $"this mappings file has schema version {file.Schema}, but this Trove reads up to version {TagMappingFile.CurrentSchema}",
-                hint: "Upgrade Trove to read it; the file has been left untouched.");
-        }
-
+        var file = LibraryJson.ReadMappings(bytes, path);
         return TagMappingSet.FromFile(file, path, name);
     }
 
@@ -290,10 +270,10 @@ public sealed class TagMappingService(TroveLibrary library)
 
     private void Write(TagMappingSet set)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(set.ToFile(), TaggingJsonContext.Default.TagMappingFile);
+        var bytes = LibraryJson.Serialize(set.ToFile());
         try
         {
-            AtomicFile.WriteAllBytes(PathFor(set.Source), [.. bytes, (byte)'\n'], library.Files.Durability);
+            AtomicFile.WriteAllBytes(PathFor(set.Source), bytes, library.Files.Durability);
         }
         catch (IOException ex) when (WriteSession.IsDiskFull(ex))
         {
@@ -303,16 +283,5 @@ public sealed class TagMappingService(TroveLibrary library)
         {
             throw TroveLibrary.ReadOnly(library.Layout, ex);
         }
-    }
-
-    private static string StripPosition(string message)
-    {
-        var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
-        if (cut < 0)
-        {
-            cut = message.IndexOf(" LineNumber: ", StringComparison.Ordinal);
-        }
-
-        return cut > 0 ? message[..cut].TrimEnd() : message;
     }
 }

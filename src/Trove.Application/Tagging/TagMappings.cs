@@ -1,5 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Trove.Domain;
 
 namespace Trove.Application.Tagging;
@@ -254,30 +252,3 @@ public sealed class TagMappingSet
         return set;
     }
 }
-
-/// <summary>The JSON form of <c>mappings/&lt;source&gt;.json</c>.</summary>
-internal sealed class TagMappingFile
-{
-    public const int CurrentSchema = 1;
-
-    public int Schema { get; set; } = CurrentSchema;
-
-    public string Source { get; set; } = string.Empty;
-
-    public string Unmapped { get; set; } = "existing";
-
-    public SortedDictionary<string, string> Map { get; set; } = new(StringComparer.Ordinal);
-
-    public List<string> Ignore { get; set; } = [];
-}
-
-[JsonSourceGenerationOptions(
-    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    WriteIndented = true,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    ReadCommentHandling = JsonCommentHandling.Skip,
-    AllowTrailingCommas = true,
-    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
-    RespectNullableAnnotations = true)]
-[JsonSerializable(typeof(TagMappingFile))]
-internal sealed partial class TaggingJsonContext : JsonSerializerContext;
