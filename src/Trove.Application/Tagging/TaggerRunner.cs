@@ -101,9 +101,9 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
             var scored = Channel.CreateBounded<ScoredBatch>(options);
             Task[] stages =
             [
-                Stage(() => PrepareAsync(run, chunks, prepared.Writer, stop.Token), prepared.Writer, stop),
-                Stage(() => InferAsync(run, prepared.Reader, scored.Writer, stop.Token), scored.Writer, stop),
-                Stage(() => StoreAsync(run, scored.Reader, stop.Token), null, stop),
+                Stage(() => PrepareAsync(run, chunks, prepared.Writer, stop.Token), e => prepared.Writer.TryComplete(e), stop),
+                Stage(() => InferAsync(run, prepared.Reader, scored.Writer, stop.Token), e => scored.Writer.TryComplete(e), stop),
+                Stage(() => StoreAsync(run, scored.Reader, stop.Token), _ => { }, stop),
             ];
             try
             {
@@ -140,24 +140,22 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
         _gate.Dispose();
     }
 
-    // Runs one stage on the thread pool; when it fails the others are stopped, and its output queue is closed either way.
-    private static Task Stage<T>(Func<Task> body, ChannelWriter<T>? output, CancellationTokenSource stop) => Task.Run(async () =>
+    // Runs one stage on the thread pool; when it fails the others are stopped. `complete` closes its output queue
+    // (with the failure, so that the next stage sees it).
+    private static Task Stage(Func<Task> body, Action<Exception?> complete, CancellationTokenSource stop) => Task.Run(async () =>
     {
         try
         {
             await body().ConfigureAwait(false);
-            output?.TryComplete();
+            complete(null);
         }
         catch (Exception ex)
         {
-            output?.TryComplete(ex);
+            complete(ex);
             await stop.CancelAsync().ConfigureAwait(false);
             throw;
         }
     });
-
-    private static Task Stage(Func<Task> body, ChannelWriter<PreparedBatch>? output, CancellationTokenSource stop) =>
-        Stage<PreparedBatch>(body, output, stop);
 
     private static Exception? FirstFailure(Task[] stages) =>
         stages.Where(t => t.IsFaulted).SelectMany(t => t.Exception!.InnerExceptions).FirstOrDefault(e => e is not OperationCanceledException);
