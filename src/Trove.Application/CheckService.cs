@@ -125,13 +125,13 @@ public sealed class CheckService(TroveLibrary library)
                 await StaleTempAsync(path).ConfigureAwait(false);
             }
 
-            // Upload staging folders of the server (tmp/upload-…) are removed when their request ends; one left for
-            // over an hour belongs to a process that stopped mid-request. Younger ones may be in use right now.
+            // Staging folders of uploads (tmp/upload-OWNER-…): removed when their request ends; one whose process is
+            // gone was left by a server that stopped mid-request. Those of running processes are in use.
             foreach (var dir in Directory.EnumerateDirectories(layout.TempDir))
             {
-                if (library.Now - new DateTimeOffset(Directory.GetLastWriteTimeUtc(dir), TimeSpan.Zero) > TimeSpan.FromHours(1))
+                if (Recovery.CrashRecovery.IsDebris(dir, Directory.GetLastWriteTimeUtc(dir), library.Now))
                 {
-                    var p = new Problem("stale-temp-folder", null, layout.Relative(dir), "a staging folder left by an interrupted upload", true);
+                    var p = new Problem("stale-temp-folder", null, layout.Relative(dir), "a staging folder left by an upload whose server stopped", true);
                     if (session is not null)
                     {
                         Directory.Delete(dir, recursive: true);
@@ -160,7 +160,7 @@ public sealed class CheckService(TroveLibrary library)
                     var p = new Problem("orphan-original", id, layout.Relative(orphan.Path), "an original without a sidecar (an import interrupted before its sidecar was written)", true);
                     if (session is not null)
                     {
-                        p = p with { Repaired = await AdoptAsync(session, id, orphan, ct).ConfigureAwait(false) };
+                        p = p with { Repaired = await Recovery.OrphanAdoption.AdoptAsync(session, id, orphan, ct).ConfigureAwait(false) };
                     }
 
                     Add(p);
@@ -331,7 +331,13 @@ public sealed class CheckService(TroveLibrary library)
 
         async Task StaleTempAsync(string path)
         {
-            var p = new Problem("stale-temp-file", null, layout.Relative(path), "a temporary file left by an interrupted write", true);
+            // A temporary file of a running process is in use (an import or upload right now), not a problem.
+            if (!Recovery.CrashRecovery.IsDebris(path, File.GetLastWriteTimeUtc(path), library.Now))
+            {
+                return;
+            }
+
+            var p = new Problem("stale-temp-file", null, layout.Relative(path), "a temporary file left by a process that stopped mid-write", true);
             if (session is not null)
             {
                 File.Delete(path);
@@ -364,49 +370,6 @@ public sealed class CheckService(TroveLibrary library)
             await session.ReindexAsync(stored, ct).ConfigureAwait(false);
             return p with { Repaired = true };
         }
-    }
-
-    /// <summary>Gives an orphan original a fresh sidecar (nothing people entered is known for it).</summary>
-    private async Task<bool> AdoptAsync(WriteSession session, string id, MediaFileEntry orphan, CancellationToken ct)
-    {
-        var head = new byte[MediaTypes.SniffLength];
-        int read;
-        await using (var stream = File.OpenRead(orphan.Path))
-        {
-            read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, ct).ConfigureAwait(false);
-        }
-
-        var detected = MediaTypes.Sniff(head.AsSpan(0, read));
-        var ext = Path.GetExtension(orphan.FileName).TrimStart('.').ToLowerInvariant();
-        var sidecar = new MediaSidecar
-        {
-            Id = id,
-            Original = new OriginalInfo { Ext = ext, MediaType = detected?.MediaType ?? MediaTypes.FromExtension(ext), Size = orphan.Size },
-            Uploader = library.Actor,
-            CreatedAt = session.Now,
-            UpdatedAt = session.Now,
-        };
-        if (orphan.InTrash)
-        {
-            sidecar.Deleted = new DeletionInfo { At = session.Now, By = library.Actor };
-        }
-
-        if (library.Imaging.Status.Available)
-        {
-            try
-            {
-                var analysis = Import.ImageFacts.Analyze(library, orphan.Path, ct);
-                Import.ImageFacts.Apply(sidecar.Original, analysis);
-                Import.ImageFacts.WriteThumbnail(library, id, analysis.Thumbnail);
-            }
-            catch (Ports.ImageException)
-            {
-                // Adopted all the same: the file is kept; 'trove show' tells what it is.
-            }
-        }
-
-        await session.SaveAsync(sidecar, orphan.InTrash, ct).ConfigureAwait(false);
-        return true;
     }
 
     /// <summary>Finishes an interrupted move: the newer sidecar wins, the original follows it, the other sidecar goes.</summary>

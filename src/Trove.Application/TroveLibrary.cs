@@ -74,6 +74,9 @@ public sealed class TroveLibrary : IAsyncDisposable
     // Writers of this process queue here before taking the cross-process file lock, instead of polling it.
     private readonly SemaphoreSlim _writeGate = new(1, 1);
 
+    // This process's marker in locks/writers/, removed on close; one left by a dead process starts a recovery.
+    private IDisposable? _writerMarker;
+
     public DateTimeOffset Now => Time.GetUtcNow();
 
     public static LibraryManifest Init(string path, LibraryEnvironment env, string? name = null) =>
@@ -96,6 +99,7 @@ public sealed class TroveLibrary : IAsyncDisposable
             index = await env.IndexFactory.OpenAsync(layout, ct).ConfigureAwait(false);
             state = await env.StateFactory.OpenAsync(layout, ct).ConfigureAwait(false);
             var library = new TroveLibrary(layout, manifest, index, state, env);
+            library._writerMarker = Trove.Library.Recovery.WriterMarkers.Register(layout, env.Time.GetUtcNow());
             var indexedLibrary = await index.GetMetaAsync(IndexMeta.LibraryId, ct).ConfigureAwait(false);
             if (index.IsNew || indexedLibrary != manifest.Id)
             {
@@ -105,6 +109,12 @@ public sealed class TroveLibrary : IAsyncDisposable
             else if (env.Options.ReconcileOnOpen)
             {
                 await ReconcileService.ReconcileAsync(library, waitForLock: false, ct).ConfigureAwait(false);
+            }
+
+            if (env.Options.ReconcileOnOpen)
+            {
+                // What dead processes staged in tmp/ goes now; their debris elsewhere goes with the next write session.
+                Recovery.CrashRecovery.SweepStaging(library);
             }
 
             return library;
@@ -125,11 +135,49 @@ public sealed class TroveLibrary : IAsyncDisposable
         }
     }
 
-    /// <summary>Takes the library write lock and starts a session in which files are written first, then the index.</summary>
+    /// <summary>
+    /// Takes the library write lock and starts a session in which files are written first, then the index. If a
+    /// process that had the library open died since the last session, what it left is swept first
+    /// (<see cref="Recovery.CrashRecovery"/>).
+    /// </summary>
     public async Task<WriteSession> BeginWriteAsync(CancellationToken ct)
     {
         var writeLock = await AcquireLockAsync(ct).ConfigureAwait(false);
-        return new WriteSession(this, writeLock);
+        var session = new WriteSession(this, writeLock);
+        try
+        {
+            session.Recovered = await Recovery.CrashRecovery.RecoverAsync(session, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return session;
+    }
+
+    /// <summary>
+    /// For long-running hosts (the server, a worker) at start: if a process that had the library open died, what it
+    /// left is swept now instead of at the next write. Waits for the write lock like any writer; if the lock stays
+    /// busy, the sweep is left to the next write session.
+    /// </summary>
+    public async Task<Recovery.SweepReport> RecoverAsync(CancellationToken ct)
+    {
+        if (Trove.Library.Recovery.WriterMarkers.Dead(Layout).Count == 0)
+        {
+            return Recovery.SweepReport.Empty;
+        }
+
+        try
+        {
+            await using var session = await BeginWriteAsync(ct).ConfigureAwait(false);
+            return session.Recovered;
+        }
+        catch (TroveException ex) when (ex.Code == "library-busy")
+        {
+            return Recovery.SweepReport.Empty;
+        }
     }
 
     /// <summary>
@@ -204,6 +252,7 @@ public sealed class TroveLibrary : IAsyncDisposable
         await Index.DisposeAsync().ConfigureAwait(false);
         Search.Dispose();
         _writeGate.Dispose();
+        _writerMarker?.Dispose();
     }
 
     internal static TroveException ReadOnly(LibraryLayout layout, Exception ex) => new(

@@ -28,6 +28,9 @@ public sealed class WriteSession : IAsyncDisposable
 
     public TroveLibrary Library { get; }
 
+    /// <summary>What was swept after dead processes as this session began (usually nothing).</summary>
+    public Recovery.SweepReport Recovered { get; internal set; } = Recovery.SweepReport.Empty;
+
     public DateTimeOffset Now => Library.Now;
 
     /// <summary>The vocabulary as it is on disk now (read once per session, under the lock).</summary>

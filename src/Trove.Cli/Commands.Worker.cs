@@ -18,7 +18,8 @@ public static partial class TroveCli
             cmd.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
             {
                 var names = (p.GetValue(kinds) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                var handlers = JobCatalog.Handlers(library!, names);
+                await library!.RecoverAsync(ct).ConfigureAwait(false);
+                var handlers = JobCatalog.Handlers(library, names);
                 var options = new JobWorkerOptions { Concurrency = p.GetValue(concurrency) };
                 var counts = new Dictionary<JobActivityKind, int>();
                 var gate = new Lock();

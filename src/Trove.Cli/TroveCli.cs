@@ -480,6 +480,7 @@ public static partial class TroveCli
                 }
 
                 await using var library = await ctx.Output.WithProgressAsync("open", progress => TroveLibrary.OpenAsync(ctx.LibraryPath, ctx.Environment, progress, ct)).ConfigureAwait(false);
+                await library.RecoverAsync(ct).ConfigureAwait(false);
                 var settings = CliHost.ServerSettings();
                 if (p.GetValue(urls) is { Length: > 0 } given)
                 {

@@ -22,7 +22,7 @@ public static class AtomicFile
     {
         var dir = Path.GetDirectoryName(path)!;
         Directory.CreateDirectory(dir);
-        var temp = TempPathFor(path);
+        var temp = Recovery.TempNames.Beside(path);
         try
         {
             using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
@@ -73,11 +73,6 @@ public static class AtomicFile
     }
 
     public static bool IsTempFile(string path) => Path.GetFileName(path).Contains(TempMarker, StringComparison.Ordinal);
-
-    private static string TempPathFor(string path) =>
-        Path.Combine(
-            Path.GetDirectoryName(path)!,
-            "." + Path.GetFileName(path) + TempMarker + "-" + Environment.ProcessId + "-" + Guid.NewGuid().ToString("N")[..8]);
 
     private static void TryDelete(string path)
     {

@@ -44,12 +44,15 @@ public sealed class LibraryLayout
     /// <summary>Thumbnails, renders: safe to delete.</summary>
     public string CacheDir => Path.Combine(Root, "cache");
 
-    /// <summary>Staging area for files being imported; leftovers are removed by check --repair.</summary>
+    /// <summary>Staging area for files being imported or uploaded; what a dead process left is swept by the next one.</summary>
     public string TempDir => Path.Combine(Root, "tmp");
 
     public string LocksDir => Path.Combine(Root, "locks");
 
     public string WriteLockPath => Path.Combine(LocksDir, "write.lock");
+
+    /// <summary>One marker per process that has the library open (see <see cref="Recovery.WriterMarkers"/>).</summary>
+    public string WritersDir => Path.Combine(LocksDir, "writers");
 
     public string IndexDatabasePath => Path.Combine(IndexDir, "index.db");
 

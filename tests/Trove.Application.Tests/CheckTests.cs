@@ -69,10 +69,13 @@ public sealed class CheckTests
         Directory.CreateDirectory(t.Layout.ShardDir(orphan));
         await File.WriteAllBytesAsync(t.OriginalPath(orphan), orphanBytes);
 
-        // Stale temporary files, in the staging folder and in a shard.
-        var tempInTmp = Path.Combine(t.Layout.TempDir, $"import-1234-{Guid.NewGuid():N}{AtomicFile.TempMarker}");
+        // Stale temporary files of a process that is gone, in the staging folder and in a shard; one of this process is in use.
+        var dead = Recovery.CrashRecoveryTests.DeadOwner.Token;
+        var tempInTmp = Path.Combine(t.Layout.TempDir, $"import-{dead}-{Guid.NewGuid():N}{AtomicFile.TempMarker}");
         await File.WriteAllTextAsync(tempInTmp, "half an image");
-        var tempInShard = Path.Combine(t.Layout.ShardDir(healthy), $".{healthy}.json{AtomicFile.TempMarker}-1234-abcd1234");
+        var inUse = Trove.Library.Recovery.TempNames.StagingFile(t.Layout, "import");
+        await File.WriteAllTextAsync(inUse, "being copied right now");
+        var tempInShard = Path.Combine(t.Layout.ShardDir(healthy), $".{healthy}.json{AtomicFile.TempMarker}-{dead}-abcd1234");
         await File.WriteAllTextAsync(tempInShard, "{ \"schema\": 2, \"id\"");
 
         // Sidecar edited outside Trove (and the library opened without reconciling).
@@ -135,7 +138,8 @@ public sealed class CheckTests
             after.Problems.Select(p => (p.Id!, p.Type)).OrderBy(x => x.Item1, StringComparer.Ordinal));
         Assert.All(after.Problems, p => Assert.False(p.Repairable));
 
-        // What the repairs did.
+        // What the repairs did (and did not: a file in use stays).
+        Assert.True(File.Exists(inUse));
         Assert.False(File.Exists(tempInTmp));
         Assert.False(File.Exists(tempInShard));
         Assert.Equal(["child", "parent"], t.TagsOf(unimplied));

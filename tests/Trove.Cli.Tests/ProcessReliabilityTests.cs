@@ -4,12 +4,15 @@ using Xunit.Abstractions;
 
 namespace Trove.Cli.Tests;
 
-/// <summary>A real `trove import` killed with SIGKILL mid-batch leaves a library that check can explain and repair.</summary>
+/// <summary>
+/// A real `trove import` killed with SIGKILL mid-batch leaves a library that check can explain, and re-running the
+/// import cleans up after it: check is clean afterwards without --repair.
+/// </summary>
 public sealed partial class KillDuringImportTests(ITestOutputHelper output) : IDisposable
 {
     private const int FileCount = 1500;
 
-    /// <summary>Problems a killed import may leave behind; all are repairable from the files.</summary>
+    /// <summary>Problems a killed import may leave behind (until the next writer sweeps them); all are repairable from the files.</summary>
     private static readonly HashSet<string> AcceptableAfterKill = ["orphan-original", "stale-temp-file", "not-indexed"];
 
     private static readonly string[] NeverAfterKill = ["sidecar-malformed", "sidecar-invalid", "missing-original", "original-hash-mismatch"];
@@ -22,7 +25,7 @@ public sealed partial class KillDuringImportTests(ITestOutputHelper output) : ID
     private static partial Regex ProgressLine();
 
     [Fact]
-    public async Task Killed_import_leaves_a_repairable_library_and_can_be_rerun()
+    public async Task Killed_import_is_cleaned_up_by_the_rerun_so_check_is_clean_without_repair()
     {
         var library = _temp.Combine("library");
         var source = _temp.Combine("source");
@@ -84,21 +87,25 @@ public sealed partial class KillDuringImportTests(ITestOutputHelper output) : ID
         }
 
         Assert.Equal(problems.Count == 0 ? 0 : 1, check.ExitCode);
+        foreach (var p in problems.Where(p => p.GetProperty("type").GetString() == "stale-temp-file"))
+        {
+            // Named by the killed process, which is how the next one knows they are debris.
+            Assert.Contains($"-{process.Id}_", p.GetProperty("path").GetString(), StringComparison.Ordinal);
+        }
 
-        var repair = (await TroveProcess.InAsync(library, "check", "--repair", "--json")).ShouldSucceed().Json;
-        Assert.All(repair.GetProperty("problems").EnumerateArray(), p => Assert.True(p.GetProperty("repaired").GetBoolean(), $"not repaired: {p}"));
-
-        var clean = (await TroveProcess.InAsync(library, "check", "--json")).ShouldSucceed().Json;
-        Assert.Equal(0, clean.GetProperty("problems").GetArrayLength());
-
-        var partial = (await TroveProcess.InAsync(library, "search", "", "--json")).ShouldSucceed().Json.GetProperty("total").GetInt64();
-        output.WriteLine($"{partial} media after repair");
-        Assert.InRange(partial, done, FileCount - 1);
-
+        // No repair: re-running the same import is the recovery. It sweeps what the killed process left (staged
+        // copies, temporary sidecars, its marker), adopts an original whose sidecar was never written, and finishes.
         var rerun = (await TroveProcess.InAsync(library, "import", source, "--json")).ShouldSucceed().Json;
         Assert.Equal(FileCount, rerun.GetProperty("imported").GetInt32() + rerun.GetProperty("duplicates").GetInt32());
         Assert.Equal(0, rerun.GetProperty("failed").GetArrayLength());
-        Assert.Equal(FileCount - partial, rerun.GetProperty("imported").GetInt32());
+        Assert.InRange(rerun.GetProperty("imported").GetInt32(), 0, FileCount - done);
+
+        var after = await TroveProcess.InAsync(library, "check", "--json");
+        output.WriteLine($"check after re-run: {after.Stdout}");
+        Assert.Equal(0, after.Json.GetProperty("problems").GetArrayLength());
+        after.ShouldSucceed();
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(library, "tmp")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(library, "locks", "writers")));
 
         var count = (await TroveProcess.InAsync(library, "search", "", "--json")).ShouldSucceed().Json.GetProperty("total").GetInt64();
         Assert.Equal(FileCount, count);
@@ -243,5 +250,148 @@ public sealed class TroveScriptTests
         Assert.Contains("Usage", run.Stdout, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("import", run.Stdout, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(Repo.Root, "artifacts", "cli", "trove.dll")));
+    }
+}
+
+/// <summary>A real `trove serve` killed with SIGKILL in the middle of an upload: the next server sweeps the upload's staging folder.</summary>
+public sealed partial class KillDuringUploadTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    [GeneratedRegex(@"Trove is serving .* on (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex ServingLine();
+
+    [Fact]
+    public async Task Upload_staging_of_a_killed_server_is_swept_when_the_server_starts_again()
+    {
+        var library = _temp.Combine("library");
+        (await TroveProcess.InAsync(library, "init")).ShouldSucceed();
+        var token = (await TroveProcess.InAsync(library, "users", "add", "bot", "--role", "member", "--json")).ShouldSucceed().Json.GetProperty("token").GetString()!;
+        var tmp = Path.Combine(library, "tmp");
+
+        using (var server = await ServerProcess.StartAsync(library, output))
+        {
+            // A client that sends the start of a file and then nothing more: the request is mid-upload when the server dies.
+            using var client = new System.Net.Sockets.TcpClient();
+            var uri = new Uri(server.Url);
+            await client.ConnectAsync(uri.Host, uri.Port);
+            var stream = client.GetStream();
+            const string boundary = "trove-test-boundary";
+            var head = $"POST /api/media HTTP/1.1\r\nHost: {uri.Authority}\r\nAuthorization: Bearer {token}\r\n"
+                + $"Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: 10000000\r\n\r\n"
+                + $"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"beach.png\"\r\nContent-Type: image/png\r\n\r\n";
+            var staging = WaitFor.FileSystemAsync(tmp, () => Directory.EnumerateDirectories(tmp, "upload-*").FirstOrDefault());
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+            await stream.WriteAsync(Png.Create(7, 64, 64).AsMemory(0, 40));
+            await stream.FlushAsync();
+            var folder = await staging.WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.Contains($"upload-{server.Process.Id}_", Path.GetFileName(folder), StringComparison.Ordinal);
+
+            server.Process.Kill(entireProcessTree: true); // SIGKILL
+            await server.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.True(Directory.Exists(folder));
+        }
+
+        var check = await TroveProcess.InAsync(library, "check", "--json");
+        Assert.Equal(["stale-temp-folder"], check.Json.GetProperty("problems").EnumerateArray().Select(p => p.GetProperty("type").GetString()));
+        check.ShouldExit(1);
+
+        // The next server sweeps it as it opens the library; stopped properly, it leaves nothing behind.
+        using (var again = await ServerProcess.StartAsync(library, output))
+        {
+            Assert.Empty(Directory.EnumerateFileSystemEntries(tmp, "*", SearchOption.AllDirectories).Select(e => Path.GetRelativePath(tmp, e)));
+            await again.StopAsync();
+            Assert.Equal(0, again.Process.ExitCode);
+        }
+
+        Assert.Empty((await TroveProcess.InAsync(library, "check", "--json")).ShouldSucceed().Json.GetProperty("problems").EnumerateArray());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(library, "locks", "writers")));
+    }
+
+    /// <summary>`trove serve` on a free loopback port, its announced address read from stderr.</summary>
+    private sealed class ServerProcess(Process process, string url) : IDisposable
+    {
+        public Process Process { get; } = process;
+
+        public string Url { get; } = url;
+
+        public static async Task<ServerProcess> StartAsync(string library, ITestOutputHelper output)
+        {
+            var process = new Process { StartInfo = TroveProcess.StartInfo(["serve", "--urls", "http://127.0.0.1:0", "--library", library]) };
+            var serving = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            process.ErrorDataReceived += (_, e) =>
+            {
+                if (e.Data is null)
+                {
+                    serving.TrySetException(new Xunit.Sdk.XunitException("trove serve exited before serving"));
+                    return;
+                }
+
+                output.WriteLine(e.Data);
+                if (ServingLine().Match(e.Data) is { Success: true } m)
+                {
+                    serving.TrySetResult(m.Groups[1].Value);
+                }
+            };
+            process.OutputDataReceived += (_, _) => { };
+            Assert.True(process.Start());
+            process.StandardInput.Close();
+            process.BeginErrorReadLine();
+            process.BeginOutputReadLine();
+            try
+            {
+                return new ServerProcess(process, await serving.Task.WaitAsync(TimeSpan.FromMinutes(2)));
+            }
+            catch
+            {
+                process.Kill(entireProcessTree: true);
+                process.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>SIGTERM, as a service manager stops it: the host shuts down and closes the library.</summary>
+        public async Task StopAsync()
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+            await kill.WaitForExitAsync();
+            await Process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit();
+            }
+
+            Process.Dispose();
+        }
+    }
+}
+
+/// <summary>Waits for something to appear under a folder, woken by file-system events (no polling delays).</summary>
+public static class WaitFor
+{
+    public static async Task<string> FileSystemAsync(string folder, Func<string?> probe)
+    {
+        Directory.CreateDirectory(folder);
+        var found = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watcher = new FileSystemWatcher(folder) { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName };
+        void Probe()
+        {
+            if (probe() is { } hit)
+            {
+                found.TrySetResult(hit);
+            }
+        }
+
+        watcher.Created += (_, _) => Probe();
+        watcher.EnableRaisingEvents = true;
+        Probe(); // it may already be there
+        return await found.Task.ConfigureAwait(false);
     }
 }

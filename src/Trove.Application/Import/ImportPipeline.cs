@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Trove.Application.Ports;
 using Trove.Domain;
 using Trove.Library;
+using Trove.Library.Recovery;
 
 namespace Trove.Application.Import;
 
@@ -190,7 +191,7 @@ internal sealed class ImportPipeline(TroveLibrary library)
         string? temp = null;
         if (!dryRun)
         {
-            temp = Path.Combine(_layout.TempDir, $"import-{Environment.ProcessId}-{Guid.NewGuid():N}{AtomicFile.TempMarker}");
+            temp = TempNames.StagingFile(_layout, "import");
             onStaged(temp);
         }
 
@@ -331,6 +332,12 @@ internal sealed class ImportPipeline(TroveLibrary library)
             // A duplicate: merge whatever is new (tags, captions, collection, metadata) into the media already there.
             var sidecar = existing.Sidecar;
             var changed = Merge(sidecar, session, outcome.Metadata, run, collection, position);
+            if (sidecar.Original.OriginalName is null && !existing.InTrash)
+            {
+                // Adopted after a crash (its sidecar was never written): the re-run knows the name it came with.
+                sidecar.Original.OriginalName = Path.GetFileName(outcome.Unit.DisplayPath);
+                changed = true;
+            }
             if (existing.InTrash)
             {
                 // Importing a trashed file again brings it back.

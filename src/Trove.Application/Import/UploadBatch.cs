@@ -19,7 +19,7 @@ public sealed record UploadItem(string Name, string Status, string? Id = null, s
 public sealed record UploadReport(int Imported, int Duplicates, int Failed, IReadOnlyList<UploadItem> Items, IReadOnlyList<string> Warnings);
 
 /// <summary>
-/// The files of one upload request (HTTP or UI), staged under <c>tmp/upload-&lt;guid&gt;/</c> and then imported together
+/// The files of one upload request (HTTP or UI), staged under <c>tmp/upload-staged under <c>tmp/upload-&lt;guid&gt;/</c>lt;ownerstaged under <c>tmp/upload-&lt;guid&gt;/</c>gt;-staged under <c>tmp/upload-&lt;guid&gt;/</c>lt;guidstaged under <c>tmp/upload-&lt;guid&gt;/</c>gt;/</c> and then imported together
 /// through the import pipeline (content-based type detection, duplicates, tags, collection; the uploader is the library
 /// actor). Each file is streamed to disk while counted and hashed: one over the size limit is refused at once
 /// (<c>upload-too-large</c>) and nothing of the request is imported. Each file gets its own folder, so that files of an
@@ -52,7 +52,7 @@ public sealed class UploadBatch : IDisposable
     public static UploadBatch Create(TroveLibrary library, long maxFileBytes, int maxFiles)
     {
         ArgumentNullException.ThrowIfNull(library);
-        var folder = Path.Combine(library.Layout.TempDir, "upload-" + Guid.NewGuid().ToString("n"));
+        var folder = Trove.Library.Recovery.TempNames.StagingFolder(library.Layout, "upload");
         Directory.CreateDirectory(folder);
         return new UploadBatch(library, maxFileBytes, maxFiles, folder);
     }

@@ -518,7 +518,7 @@ public sealed class ZipImportSource : IDisposable
     }
 
     private string NewTempPath() =>
-        Path.Combine(StagingDirectory, $"zip-{Environment.ProcessId}-{Guid.NewGuid():N}{AtomicFile.TempMarker}");
+        Trove.Library.Recovery.TempNames.StagingFile(StagingDirectory, "zip");
 
     private static void DeleteQuietly(string path)
     {

@@ -192,7 +192,7 @@ public static class AnnotationEndpoints
         }
 
         // Each upload gets its own folder, so the import never picks up another upload's files as metadata.
-        var folder = Path.Combine(library.Layout.TempDir, "upload-" + Guid.NewGuid().ToString("n"));
+        var folder = Trove.Library.Recovery.TempNames.StagingFolder(library.Layout, "upload");
         Directory.CreateDirectory(folder);
         try
         {
