@@ -94,12 +94,13 @@ public sealed class TroveLibrary : IAsyncDisposable
 
         ILibraryIndex? index = null;
         IStateStore? state = null;
+        IDisposable? marker = null;
         try
         {
             index = await env.IndexFactory.OpenAsync(layout, ct).ConfigureAwait(false);
             state = await env.StateFactory.OpenAsync(layout, ct).ConfigureAwait(false);
             var library = new TroveLibrary(layout, manifest, index, state, env);
-            library._writerMarker = Trove.Library.Recovery.WriterMarkers.Register(layout, env.Time.GetUtcNow());
+            library._writerMarker = marker = Trove.Library.Recovery.WriterMarkers.Register(layout, env.Time.GetUtcNow());
             var indexedLibrary = await index.GetMetaAsync(IndexMeta.LibraryId, ct).ConfigureAwait(false);
             if (index.IsNew || indexedLibrary != manifest.Id)
             {
@@ -121,6 +122,7 @@ public sealed class TroveLibrary : IAsyncDisposable
         }
         catch
         {
+            marker?.Dispose();
             if (state is not null)
             {
                 await state.DisposeAsync().ConfigureAwait(false);
