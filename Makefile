@@ -6,7 +6,7 @@ export DOTNET_NOLOGO := 1
 TROVE_LIBRARY ?= $(HOME)/.local/share/trove/library
 URLS ?= http://127.0.0.1:5080
 
-.PHONY: run test build restore deps bench-index bench-import bench-dupes bench-search bench-api bench-ml clean
+.PHONY: run test readme-images build restore deps bench-index bench-import bench-dupes bench-search bench-api bench-ml clean
 
 # Debian packages installed when missing (needs root or sudo; apt-get update runs only when something is missing).
 APT_PACKAGES := libvips42
@@ -85,6 +85,11 @@ run: deps
 test: build
 	$(call apt_install,$(TEST_APT_PACKAGES))
 	$(DOTNET) test Trove.slnx -c Release --no-build -nologo --logger "console;verbosity=minimal"
+
+## readme-images: regenerate the README's screenshots (docs/images/*.png) from the UI tests (ReadmeScreenshotTests).
+readme-images: build
+	$(call apt_install,$(TEST_APT_PACKAGES))
+	TROVE_README_IMAGES=1 $(DOTNET) test tests/Trove.Server.Ui.Tests -c Release --no-build -nologo --filter "FullyQualifiedName~ReadmeScreenshotTests"
 
 ## bench-index: sidecar+index write throughput and rebuild speed on 100k synthetic media.
 bench-index: deps

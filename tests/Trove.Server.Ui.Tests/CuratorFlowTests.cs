@@ -174,24 +174,4 @@ public sealed partial class CuratorFlowTests(BrowserFixture browser) : UiTest(br
         Assert.False(overflow, "the image page scrolls sideways at phone width");
         await ScreenshotAsync("media-phone");
     }
-
-    [Fact]
-    public async Task Gallery_of_a_tagged_library_with_search_results()
-    {
-        var paths = Enumerable.Range(0, 18).Select(i => Server.WriteJpeg($"g{i}.jpg", 100 + i, i % 3 == 0 ? 480 : 640, i % 3 == 0 ? 640 : 420)).ToArray();
-        var ids = await Server.ImportAsync("alice", paths);
-        var tags = new TagService(Server.Library);
-        string[][] sets = [["landscape", "sky", "outdoor"], ["portrait", "smile"], ["landscape", "sunset", "outdoor"]];
-        for (var i = 0; i < ids.Count; i++)
-        {
-            await tags.AddAsync(ids[i], sets[i % 3], CancellationToken.None);
-        }
-
-        await SignInAsync("alice");
-        await Page.GotoAsync("/?q=" + Uri.EscapeDataString("outdoor"));
-        await Assertions.Expect(Page.GetByTestId("tile")).ToHaveCountAsync(12);
-        await Assertions.Expect(Page.GetByTestId("result-count")).ToContainTextAsync("12");
-        await Page.WaitForLoadStateAsync(LoadState.NetworkIdle);
-        await ScreenshotAsync("readme-gallery");
-    }
 }

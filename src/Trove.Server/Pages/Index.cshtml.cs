@@ -186,6 +186,10 @@ public static partial class GalleryQuery
         return string.Join(", ", shown) + (card.Tags.Count > 15 ? $" and {card.Tags.Count - 15} more" : string.Empty);
     }
 
+    /// <summary>The first few tags, as the tile's hover line shows them.</summary>
+    public static string TileTags(MediaCard card) =>
+        string.Join(" · ", card.Tags.Take(5).Select(t => t.Replace('_', ' '))) + (card.Tags.Count > 5 ? " …" : string.Empty);
+
     public static string Bytes(long size) => size switch
     {
         < 1024 => $"{size} B",
