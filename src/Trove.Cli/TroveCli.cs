@@ -487,7 +487,16 @@ public static partial class TroveCli
                     settings.Urls = given;
                 }
 
-                await TroveServer.RunAsync(library, settings, line => ctx.Output.Err.WriteLine(line), ct).ConfigureAwait(false);
+                try
+                {
+                    await TroveServer.RunAsync(library, settings, line => ctx.Output.Err.WriteLine(line), ct).ConfigureAwait(false);
+                }
+                catch (ServerAddressInUseException busy)
+                {
+                    // One line that says what to do: the same address on the next port, by make or by hand.
+                    throw new TroveException(busy.Code, $"{busy.Message} Start on another port with: make run URLS={busy.SuggestedUrl}  or  ./trove serve --urls {busy.SuggestedUrl}", null, busy);
+                }
+
                 return 0;
             }));
             return cmd;

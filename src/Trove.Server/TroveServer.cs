@@ -47,6 +47,9 @@ public static class TroveServer
         builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(settings.LogLevel, true, out var level) ? level : LogLevel.Warning);
         // Keys live in the library's state folder, which is as private as the library itself; no encryptor to configure.
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        // The host logs a failed start (e.g. the port is taken) with its stack trace before rethrowing; the caller reports
+        // the exception (RunAsync: one line for an address in use). Its other errors are rethrown too.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         builder.WebHost.UseUrls(settings.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = settings.MaxUploadRequestBytes);
 
@@ -138,14 +141,26 @@ public static class TroveServer
         return app;
     }
 
-    /// <summary>Serves until <paramref name="ct"/> is cancelled. On first run, creates the admin account and announces how to sign in.</summary>
+    /// <summary>
+    /// Serves until <paramref name="ct"/> is cancelled. On first run, creates the admin account and announces how to sign in
+    /// (only once the server listens, so that a failed start never swallows the one-time password). Throws
+    /// <see cref="ServerAddressInUseException"/> when another program listens on the address.
+    /// </summary>
     public static async Task RunAsync(TroveLibrary library, ServerSettings settings, Action<string> announce, CancellationToken ct)
     {
-        var first = await new AccountService(library).EnsureFirstAdminAsync(ct).ConfigureAwait(false);
         var app = Build(library, settings);
         await using (app.ConfigureAwait(false))
         {
-            await app.StartAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await app.StartAsync(ct).ConfigureAwait(false);
+            }
+            catch (IOException ex) when (ServerAddressInUseException.From(settings.Urls, ex) is { } busy)
+            {
+                throw busy;
+            }
+
+            var first = await new AccountService(library).EnsureFirstAdminAsync(ct).ConfigureAwait(false);
             foreach (var address in app.Urls)
             {
                 announce($"Trove is serving {library.Layout.Root} on {address}");
