@@ -6,7 +6,10 @@ using Trove.Library;
 
 namespace Trove.Index.Sqlite;
 
-/// <summary>state/state.db: the audit log, the import journal, accounts, API tokens and jobs. Not rebuildable — back it up.</summary>
+/// <summary>
+/// state/state.db: the audit log, the import journal, accounts, API tokens, jobs and the workers present. Not rebuildable
+/// — back it up.
+/// </summary>
 public sealed class SqliteStateStore : IStateStore
 {
     private const string SchemaSql = """
@@ -27,7 +30,9 @@ public sealed class SqliteStateStore : IStateStore
             max_attempts INTEGER NOT NULL DEFAULT 1, lease_owner TEXT, lease_until INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0,
             pinned_to TEXT) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at);
-        INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '3');
+        CREATE TABLE IF NOT EXISTS workers(
+            id TEXT PRIMARY KEY, kinds TEXT NOT NULL, started_at INTEGER NOT NULL, seen_at INTEGER NOT NULL, until INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '4');
         PRAGMA foreign_keys=ON;
         """;
 
@@ -410,6 +415,37 @@ public sealed class SqliteStateStore : IStateStore
             },
             ct);
 
+        // Presence: one row per worker, refreshed by its heartbeat; rows whose time is up are forgotten at the next beat.
+        public Task BeatAsync(WorkerPresence worker, CancellationToken ct)
+        {
+            ArgumentNullException.ThrowIfNull(worker);
+            return ChangeAsync(
+                "DELETE FROM workers WHERE until<=$seen AND id<>$id; " +
+                "INSERT INTO workers(id, kinds, started_at, seen_at, until) VALUES($id, $kinds, $started, $seen, $until) " +
+                "ON CONFLICT(id) DO UPDATE SET kinds=excluded.kinds, seen_at=excluded.seen_at, until=excluded.until",
+                ct,
+                ("$id", worker.Id), ("$kinds", string.Join(',', worker.Kinds)), ("$started", worker.StartedAt.ToUnixTimeMilliseconds()),
+                ("$seen", worker.SeenAt.ToUnixTimeMilliseconds()), ("$until", worker.Until.ToUnixTimeMilliseconds()));
+        }
+
+        public Task LeaveAsync(string workerId, CancellationToken ct) => ChangeAsync("DELETE FROM workers WHERE id=$id", ct, ("$id", workerId));
+
+        public Task<IReadOnlyList<WorkerPresence>> ListWorkersAsync(DateTimeOffset now, CancellationToken ct) => owner.UseAsync<IReadOnlyList<WorkerPresence>>(
+            async c =>
+            {
+                await using var cmd = Command(c, "SELECT id, kinds, started_at, seen_at, until FROM workers WHERE until>$now ORDER BY started_at, id", ("$now", now.ToUnixTimeMilliseconds()));
+                return await ReadAllAsync(
+                    cmd,
+                    r => new WorkerPresence(
+                        r.GetString(0),
+                        r.GetString(1).Split(',', StringSplitOptions.RemoveEmptyEntries),
+                        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(2)),
+                        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),
+                        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4))),
+                    ct).ConfigureAwait(false);
+            },
+            ct);
+
         /// <summary>
         /// Jobs whose worker stopped renewing: queued again (the claim already counted the attempt), or failed when they
         /// have used their attempts or were pinned to that worker, or cancelled when that was asked. Queued pinned jobs
@@ -473,6 +509,7 @@ public sealed class SqliteStateStore : IStateStore
         /// <summary>
         /// Schema 3 makes the jobs table a queue (columns added in place, so rows of schema 2 keep their outcome). Jobs a
         /// schema-2 process left running had no lease: they get an expired one, so the next claim retries them.
+        /// Schema 4 adds the <c>workers</c> table (worker presence), which the schema script creates where it is missing.
         /// Idempotent, and safe when several processes open the database at once (one write transaction).
         /// </summary>
         public static async Task MigrateAsync(SqliteConnection c, CancellationToken ct)
@@ -506,7 +543,7 @@ public sealed class SqliteStateStore : IStateStore
             }
 
             sql.Append("CREATE INDEX IF NOT EXISTS jobs_queue ON jobs(status, priority DESC, available_at);\n")
-                .Append("UPDATE meta SET value='3' WHERE key='schema_version' AND CAST(value AS INTEGER) < 3;");
+                .Append("UPDATE meta SET value='4' WHERE key='schema_version' AND CAST(value AS INTEGER) < 4;");
             await SqliteDatabase.ExecAsync(c, sql.ToString(), ct, tx).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
         }

@@ -77,6 +77,15 @@ public sealed record NewJob(string Kind, string Payload, string CreatedBy)
     public TimeSpan PinLease { get; init; } = TimeSpan.FromMinutes(1);
 }
 
+/// <summary>
+/// A worker that has reported in (<see cref="IJobStore.BeatAsync"/>): which kinds of job it runs, since when, and until
+/// when it counts as alive without another heartbeat.
+/// </summary>
+public sealed record WorkerPresence(string Id, IReadOnlyList<string> Kinds, DateTimeOffset StartedAt, DateTimeOffset SeenAt, DateTimeOffset Until)
+{
+    public bool Runs(string kind) => Kinds.Contains(kind, StringComparer.Ordinal);
+}
+
 /// <summary>A running job a worker still holds after renewing its leases, and whether someone asked it to stop.</summary>
 public readonly record struct HeldJob(string Id, bool CancelRequested);
 
@@ -138,4 +147,16 @@ public interface IJobStore
     /// the record after the change, or null when there is no such job.
     /// </summary>
     Task<JobRecord?> CancelAsync(string id, DateTimeOffset now, CancellationToken ct);
+
+    /// <summary>
+    /// A worker's heartbeat: records (or refreshes) its presence until <see cref="WorkerPresence.Until"/>, so that other
+    /// processes can tell whether anyone will run what they queue, and forgets workers whose presence has expired.
+    /// </summary>
+    Task BeatAsync(WorkerPresence worker, CancellationToken ct);
+
+    /// <summary>The worker stopped: it is no longer present.</summary>
+    Task LeaveAsync(string workerId, CancellationToken ct);
+
+    /// <summary>The workers present at <paramref name="now"/> (their last heartbeat has not expired), oldest first.</summary>
+    Task<IReadOnlyList<WorkerPresence>> ListWorkersAsync(DateTimeOffset now, CancellationToken ct);
 }

@@ -69,6 +69,9 @@ public sealed class JobQueue
         return job;
     }
 
+    /// <summary>The workers, in any process, whose heartbeat is current (<see cref="IJobStore.ListWorkersAsync"/>).</summary>
+    public Task<IReadOnlyList<WorkerPresence>> LiveWorkersAsync(CancellationToken ct) => Store.ListWorkersAsync(Time.GetUtcNow(), ct);
+
     /// <summary>The job once it has finished (succeeded, failed or cancelled), wherever it runs.</summary>
     public async Task<JobRecord> WhenFinishedAsync(string id, CancellationToken ct)
     {

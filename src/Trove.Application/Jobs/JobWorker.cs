@@ -48,7 +48,9 @@ public sealed record JobActivity(JobActivityKind Kind, JobRecord Job, string? Er
 /// cancelled by shutdown, by a cancel request, by the kind's timeout or by losing the lease, renews its leases every
 /// <see cref="JobWorkerOptions.RenewInterval"/>, writes progress, and finishes the job: succeeded with the handler's
 /// result, or failed — queued again after an exponential backoff while attempts remain. Stopping the worker hands its
-/// running jobs back to the queue. Wakes on jobs queued in its own process at once, and polls for the others.
+/// running jobs back to the queue. Wakes on jobs queued in its own process at once, and polls for the others. While it
+/// runs it records its presence (id, kinds) in the state database with each heartbeat, valid for one lease duration, so
+/// that other processes can tell whether anyone will run what they queue (<see cref="JobQueue.LiveWorkersAsync"/>).
 /// </summary>
 public sealed class JobWorker : IAsyncDisposable
 {
@@ -65,6 +67,8 @@ public sealed class JobWorker : IAsyncDisposable
     private readonly Dictionary<string, int> _runningPerKind = new(StringComparer.Ordinal);
     private readonly List<(long After, TaskCompletionSource Done)> _scanWaiters = [];
     private long _scansStarted;
+    private DateTimeOffset _startedAt;
+    private TaskCompletionSource _beat = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _stopping;
     private CancellationTokenSource? _heartbeatStop;
     private PeriodicTimer? _timer;
@@ -127,6 +131,7 @@ public sealed class JobWorker : IAsyncDisposable
             throw new InvalidOperationException("This job worker has already been started.");
         }
 
+        _startedAt = _queue.Time.GetUtcNow();
         _stopping = new CancellationTokenSource();
         _heartbeatStop = new CancellationTokenSource();
         _timer = new PeriodicTimer(_options.RenewInterval, _queue.Time);
@@ -183,6 +188,16 @@ public sealed class JobWorker : IAsyncDisposable
             await _heartbeatStop!.CancelAsync().ConfigureAwait(false);
             await _heartbeat.ConfigureAwait(false);
             _timer!.Dispose();
+            try
+            {
+                await _queue.Store.LeaveAsync(Id, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // Its presence expires on its own a lease duration after the last heartbeat.
+                JobLog.QueueUnavailable(_logger, Id, ex);
+            }
+
             JobLog.Stopped(_logger, Id);
         }
     }
@@ -220,6 +235,9 @@ public sealed class JobWorker : IAsyncDisposable
         }
     }
 
+    /// <summary>Completes when the next heartbeat (presence record) has been written or has failed (tests).</summary>
+    internal Task NextHeartbeatAsync() => Volatile.Read(ref _beat).Task;
+
     /// <summary>Completes when a look at the queue that started after this call has ended (tests).</summary>
     internal Task NextScanAsync()
     {
@@ -233,6 +251,8 @@ public sealed class JobWorker : IAsyncDisposable
 
     private async Task LoopAsync(CancellationToken stopping)
     {
+        // Present before the first look at the queue, so that whoever sees this worker's first scan sees it registered.
+        await BeatAsync().ConfigureAwait(false);
         while (!stopping.IsCancellationRequested)
         {
             var changed = _queue.Changed;
@@ -521,12 +541,32 @@ public sealed class JobWorker : IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
+                await BeatAsync().ConfigureAwait(false);
                 await RenewAsync().ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// Records that this worker is alive (and which kinds it runs) until one lease duration from now: the presence
+    /// <c>trove suggest</c> and others look at before telling people their jobs will run.
+    /// </summary>
+    private async Task BeatAsync()
+    {
+        var now = _queue.Time.GetUtcNow();
+        try
+        {
+            await _queue.Store.BeatAsync(new WorkerPresence(Id, [.. _kinds.Keys.Order(StringComparer.Ordinal)], _startedAt, now, now + _options.LeaseDuration), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            JobLog.QueueUnavailable(_logger, Id, ex);
+        }
+
+        Interlocked.Exchange(ref _beat, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     /// <summary>Renews every lease at once; a job no longer held was lost, one with a cancel request is stopped.</summary>

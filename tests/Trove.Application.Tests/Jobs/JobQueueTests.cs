@@ -353,6 +353,6 @@ public sealed class JobQueueTests : IAsyncLifetime
         await check.OpenAsync();
         await using var version = check.CreateCommand();
         version.CommandText = "SELECT value FROM meta WHERE key='schema_version'";
-        Assert.Equal("3", await version.ExecuteScalarAsync());
+        Assert.Equal("4", await version.ExecuteScalarAsync());
     }
 }

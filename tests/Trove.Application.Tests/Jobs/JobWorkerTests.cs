@@ -441,6 +441,44 @@ public sealed class JobWorkerTests : IAsyncLifetime
         Assert.Equal(JobStatus.Cancelled, (await p2.GetAsync(waiting.Id, Ct))!.Status);
     }
 
+    [Fact]
+    public async Task A_worker_is_present_to_other_processes_while_it_runs_its_heartbeat_keeps_it_so_and_it_leaves_when_it_stops()
+    {
+        var p1 = await ProcessAsync();
+        var p2 = await ProcessAsync();
+        var start = _clock.GetUtcNow();
+        Assert.Empty(await p2.LiveWorkersAsync(Ct));
+        var worker = Worker(p1, new Activities(), null, JobHandler.Create(Kind("suggest"), _ => Task.FromResult(0)), JobHandler.Create(Kind("export"), _ => Task.FromResult(0)));
+
+        // Registered before its first look at the queue, with the kinds it runs, for one lease duration.
+        var scan = worker.NextScanAsync();
+        worker.Start();
+        await scan.WaitAsync(Patience);
+        var present = Assert.Single(await p2.LiveWorkersAsync(Ct));
+        Assert.Equal((worker.Id, start, start + TimeSpan.FromMinutes(1)), (present.Id, present.StartedAt, present.Until));
+        Assert.Equal(["export", "suggest"], present.Kinds);
+        Assert.True(present.Runs("suggest"));
+
+        // Each renewal tick is a heartbeat: an idle worker stays present well past its first minute.
+        for (var tick = 1; tick <= 4; tick++)
+        {
+            var beat = worker.NextHeartbeatAsync();
+            _clock.Advance(TimeSpan.FromSeconds(20));
+            await beat.WaitAsync(Patience);
+        }
+
+        present = Assert.Single(await p2.LiveWorkersAsync(Ct));
+        Assert.Equal((start, start + TimeSpan.FromSeconds(80), start + TimeSpan.FromSeconds(140)), (present.StartedAt, present.SeenAt, present.Until));
+
+        // A worker that stopped renewing (its process died) is not present once its time is up; a stopped one at once.
+        var now = _clock.GetUtcNow();
+        await p2.Store.BeatAsync(new WorkerPresence("crashed", ["suggest"], now, now, now + TimeSpan.FromSeconds(30)), Ct);
+        Assert.Equal(2, (await p2.LiveWorkersAsync(Ct)).Count);
+        Assert.Equal([worker.Id], (await p2.Store.ListWorkersAsync(now + TimeSpan.FromSeconds(30), Ct)).Select(w => w.Id));
+        await worker.StopAsync(Ct);
+        Assert.Equal(["crashed"], (await p2.LiveWorkersAsync(Ct)).Select(w => w.Id));
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int current;
