@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Trove.Application.Models;
+using Trove.Application.Tagging;
 using Trove.Domain;
 using Trove.Domain.Models;
 
@@ -61,7 +62,11 @@ public static partial class TroveCli
             var category = new Option<string?>("--category") { Description = "e.g. danbooru, custom" };
             var parameters = new Option<string?>("--parameters") { Description = "Kind-specific settings as JSON (see docs/models.md)" };
             var inactive = new Option<bool>("--inactive") { Description = "Register the version without making it the active one" };
-            var add = new Command("add", "Register a model, or a new version of one (checked before it is saved)") { id, kind, file, labels, version, name, description, category, parameters, inactive };
+            var policy = new Option<string?>("--vocabulary-policy")
+            {
+                Description = "Taggers: what happens to labels no mapping names — create (suggest them as new tags), existing (only tags the library has; the default), ignore (only mapped labels). Stored as \"unmapped\" in the parameters",
+            };
+            var add = new Command("add", "Register a model, or a new version of one (checked before it is saved)") { id, kind, file, labels, version, name, description, category, parameters, inactive, policy };
             add.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
             {
                 JsonObject? settings = null;
@@ -77,13 +82,43 @@ public static partial class TroveCli
                     }
                 }
 
+                var vocabularyPolicy = p.GetValue(policy) is { } text ? VocabularyPolicy.Parse(text) : (UnmappedPolicy?)null;
                 var m = await new ModelRegistry(library!).AddAsync(
-                    new ModelAddRequest(p.GetValue(id)!, p.GetValue(kind)!, p.GetValue(file)!, p.GetValue(version)!, p.GetValue(name), p.GetValue(labels), p.GetValue(description), p.GetValue(category), null, settings, null, !p.GetValue(inactive)),
+                    new ModelAddRequest(p.GetValue(id)!, p.GetValue(kind)!, p.GetValue(file)!, p.GetValue(version)!, p.GetValue(name), p.GetValue(labels), p.GetValue(description), p.GetValue(category), null, settings, null, !p.GetValue(inactive), VocabularyPolicy: vocabularyPolicy),
                     ct).ConfigureAwait(false);
-                ctx.Output.Result(ModelJson(m), w => w.WriteLine($"Registered {m.Id} version {p.GetValue(version)}; active: {m.ActiveVersion?.Version}."));
+                var added = m.Versions[^1];
+                var report = m.Kind == ModelKinds.Tagger ? await VocabularyPolicyReport.DescribeAsync(library!, m, added, ct).ConfigureAwait(false) : null;
+                ctx.Output.Result(WithPolicy(ModelJson(m), report), w =>
+                {
+                    w.WriteLine($"Registered {m.Id} version {added.Version}; active: {m.ActiveVersion?.Version}.");
+                    if (report is not null)
+                    {
+                        w.WriteLine(report.Text);
+                    }
+                });
                 return 0;
             }));
             cmd.Subcommands.Add(add);
+
+            var setPolicy = new Option<string>("--vocabulary-policy") { Description = "create|existing|ignore (see 'trove models add --help')", Required = true };
+            var set = new Command("set", "Change a registered tagger's vocabulary policy (its other parameters stay)") { id, setPolicy };
+            set.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
+            {
+                var chosen = VocabularyPolicy.Parse(p.GetValue(setPolicy)!);
+                var m = await new ModelRegistry(library!).SetVocabularyPolicyAsync(p.GetValue(id)!, chosen, ct).ConfigureAwait(false);
+                var shown = m.ActiveVersion ?? m.Versions.LastOrDefault();
+                var report = shown is null ? null : await VocabularyPolicyReport.DescribeAsync(library!, m, shown, ct).ConfigureAwait(false);
+                ctx.Output.Result(WithPolicy(ModelJson(m), report), w =>
+                {
+                    w.WriteLine($"{m.Id}: the vocabulary policy is now {TagMappingSet.PolicyName(chosen)}; running workers use it from their next job. Suggest again with 'trove suggest QUERY'.");
+                    if (report is not null)
+                    {
+                        w.WriteLine(report.Text);
+                    }
+                });
+                return 0;
+            }));
+            cmd.Subcommands.Add(set);
 
             var versionArg = new Argument<string>("VERSION");
             var activate = new Command("activate", "Make a version the active one") { id, versionArg };
@@ -120,6 +155,28 @@ public static partial class TroveCli
             }));
             cmd.Subcommands.Add(check);
             return cmd;
+        }
+
+        // The model's JSON with, for taggers, the vocabulary policy in force and what it means here.
+        private static object WithPolicy(object model, VocabularyPolicyReport? report)
+        {
+            if (report is null)
+            {
+                return model;
+            }
+
+            var node = System.Text.Json.JsonSerializer.SerializeToNode(model, CliOutput.JsonOptions)!.AsObject();
+            node["vocabularyPolicy"] = new JsonObject
+            {
+                ["policy"] = report.Policy.Name,
+                ["from"] = report.Policy.From,
+                ["default"] = report.Policy.IsDefault,
+                ["vocabulary"] = report.Policy.Source,
+                ["labels"] = report.Labels,
+                ["usable"] = report.Usable,
+                ["meaning"] = report.Text,
+            };
+            return node;
         }
 
         private static object ModelJson(ModelDefinition m) => new

@@ -6,6 +6,10 @@ using Trove.Domain.Models;
 namespace Trove.Application.Models;
 
 /// <summary>What registering a model takes (CLI <c>trove models add</c>, later the API).</summary>
+/// <param name="VocabularyPolicy">
+/// A tagger's policy for labels no mapping names (<c>--vocabulary-policy</c>): stored as the <c>unmapped</c> parameter.
+/// Without <paramref name="Parameters"/>, a new version of an existing model keeps the model's other parameters.
+/// </param>
 public sealed record ModelAddRequest(
     string Id,
     string Kind,
@@ -19,7 +23,8 @@ public sealed record ModelAddRequest(
     JsonObject? Parameters = null,
     JsonObject? Metrics = null,
     bool Activate = true,
-    string Provider = ModelProviders.Onnx);
+    string Provider = ModelProviders.Onnx,
+    Tagging.UnmappedPolicy? VocabularyPolicy = null);
 
 /// <summary>One problem found when checking a model version against its files and the runtime.</summary>
 public sealed record ModelProblem(string Model, string Version, string Code, string Message);
@@ -59,10 +64,28 @@ public sealed class ModelRegistry(TroveLibrary library)
             throw new TroveUsageException("bad-model-kind", $"Unknown model kind '{request.Kind}'.", $"Use one of: {string.Join(", ", ModelKinds.All)}.");
         }
 
-        if (request.Kind == ModelKinds.Tagger)
+        if (request.VocabularyPolicy is { } asked)
         {
-            // Settings are checked now, so that a typo is refused at registration rather than at the first suggestion job.
-            Tagging.TaggerParameters.Parse(request.Parameters, request.Id);
+            if (request.Kind != ModelKinds.Tagger)
+            {
+                throw new TroveUsageException("bad-vocabulary-policy", $"A vocabulary policy is for taggers; '{request.Id}' is a {request.Kind}.", "Leave out --vocabulary-policy.");
+            }
+
+            if (request.Parameters?[Tagging.TaggerParameters.UnmappedParameter] is { } given
+                && (given is not JsonValue v || !v.TryGetValue<string>(out var text) || !Tagging.TagMappingSet.TryParsePolicy(text, out var stated) || stated != asked))
+            {
+                throw new TroveUsageException(
+                    "conflicting-options",
+                    $"--parameters sets \"{Tagging.TaggerParameters.UnmappedParameter}\": {given.ToJsonString()} but --vocabulary-policy is {Tagging.TagMappingSet.PolicyName(asked)}.",
+                    "Give the vocabulary policy once: either --vocabulary-policy or \"unmapped\" in --parameters.");
+            }
+        }
+
+        if (request.Kind == ModelKinds.Tagger && (request.Parameters is not null || request.VocabularyPolicy is null))
+        {
+            // Settings are checked now, so that a typo is refused at registration rather than at the first suggestion job
+            // (a policy alone joins the model's parameters of before: checked once merged, below).
+            Tagging.TaggerParameters.Parse(WithPolicy(request.Parameters, request.VocabularyPolicy), request.Id);
         }
 
         var version = new ModelVersionEntry
@@ -100,7 +123,14 @@ public sealed class ModelRegistry(TroveLibrary library)
         model.Description = request.Description ?? model.Description;
         model.Category = request.Category ?? model.Category;
         model.Tags = request.Tags?.ToList() ?? model.Tags;
-        model.Parameters = request.Parameters ?? model.Parameters;
+        var parameters = WithPolicy(request.Parameters ?? model.Parameters, request.VocabularyPolicy);
+        if (request.VocabularyPolicy is not null)
+        {
+            // Merged into the model's parameters of before: checked again as a whole.
+            Tagging.TaggerParameters.Parse(parameters, request.Id);
+        }
+
+        model.Parameters = parameters;
         model.Versions.Add(version);
         if (request.Activate || model.Versions.Count == 1)
         {
@@ -109,6 +139,28 @@ public sealed class ModelRegistry(TroveLibrary library)
 
         session.SaveModels(catalog);
         session.Audit("model-add", model.Id, version.Version);
+        return model;
+    }
+
+    /// <summary>
+    /// Sets a registered tagger's vocabulary policy (its <c>unmapped</c> parameter; the other parameters stay). Running
+    /// workers pick it up at their next job.
+    /// </summary>
+    public async Task<ModelDefinition> SetVocabularyPolicyAsync(string id, Tagging.UnmappedPolicy policy, CancellationToken ct)
+    {
+        await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
+        var catalog = library.Files.ReadModels();
+        var model = catalog.Find(id) ?? throw new TroveException("model-not-found", $"There is no model '{id}'.", "List models with 'trove models list'.");
+        if (model.Kind != ModelKinds.Tagger)
+        {
+            throw new TroveUsageException("bad-vocabulary-policy", $"A vocabulary policy is for taggers; '{id}' is a {model.Kind}.");
+        }
+
+        var parameters = WithPolicy(model.Parameters, policy);
+        Tagging.TaggerParameters.Parse(parameters, model.Id);
+        model.Parameters = parameters;
+        session.SaveModels(catalog);
+        session.Audit("model-set", model.Id, $"{Tagging.TaggerParameters.UnmappedParameter}={Tagging.TagMappingSet.PolicyName(policy)}");
         return model;
     }
 
@@ -154,6 +206,19 @@ public sealed class ModelRegistry(TroveLibrary library)
         }
 
         return problems;
+    }
+
+    // The parameters with "unmapped" set to the policy (a copy; the given object is left as it is), or as they are.
+    private static JsonObject? WithPolicy(JsonObject? parameters, Tagging.UnmappedPolicy? policy)
+    {
+        if (policy is not { } p)
+        {
+            return parameters;
+        }
+
+        var copy = parameters?.DeepClone() as JsonObject ?? [];
+        copy[Tagging.TaggerParameters.UnmappedParameter] = Tagging.TagMappingSet.PolicyName(p);
+        return copy;
     }
 
     private void Activate(ModelDefinition model, string version)

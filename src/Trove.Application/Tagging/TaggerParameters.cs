@@ -9,7 +9,7 @@ namespace Trove.Application.Tagging;
 /// <summary>
 /// A tagger's settings, read from the <c>parameters</c> object of its entry in the model registry (docs/models.md):
 /// <code>
-/// { "vocabulary": "danbooru", "priority": 20, "autoSuggest": true,
+/// { "vocabulary": "danbooru", "unmapped": "create", "priority": 20, "autoSuggest": true,
 ///   "preprocessing": { "size": 448, "resize": "pad-square", "resample": "bicubic", "background": "#ffffff", "channels": "bgr",
 ///                      "layout": "nhwc", "scale": "0-255", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5] },
 ///   "thresholds": { "overall": 0.6, "general": 0.6, "copyright": 0.7, "character": 0.75, "rating": 0 } }
@@ -23,11 +23,52 @@ public sealed record TaggerParameters(string? Vocabulary, int Priority, bool Aut
 {
     public const int DefaultPriority = 100;
 
+    /// <summary>The parameter that sets this model's vocabulary policy (<c>trove models add --vocabulary-policy</c>).</summary>
+    public const string UnmappedParameter = "unmapped";
+
     public static TaggerParameters Default { get; } = new(null, DefaultPriority, true, TaggerPreprocessing.Wd14, TaggerThresholds.Default);
 
-    /// <summary>The mappings to use: the vocabulary source's file, or the identity for models over our own tags.</summary>
-    public TagMappingSet Mappings(TagMappingService service) =>
-        Vocabulary is null ? TagMappingSet.Identity : (service ?? throw new ArgumentNullException(nameof(service))).Read(Vocabulary);
+    /// <summary>
+    /// This model's policy for labels no mapping names (parameter <c>unmapped</c>), overriding the vocabulary source's
+    /// (<c>mappings/&lt;source&gt;.json</c>); null: the source's, or <see cref="UnmappedPolicy.Existing"/>.
+    /// </summary>
+    public UnmappedPolicy? Unmapped { get; init; }
+
+    /// <summary>
+    /// The mappings to use: the vocabulary source's file, or the identity for models over our own tags — with this
+    /// model's <see cref="Unmapped"/> policy when it sets one.
+    /// </summary>
+    public TagMappingSet Mappings(TagMappingService service)
+    {
+        if (Vocabulary is null)
+        {
+            return Unmapped is { } own ? new TagMappingSet(string.Empty, own) : TagMappingSet.Identity;
+        }
+
+        var set = (service ?? throw new ArgumentNullException(nameof(service))).Read(Vocabulary);
+        if (Unmapped is { } policy)
+        {
+            set.Unmapped = policy;
+        }
+
+        return set;
+    }
+
+    /// <summary>Which policy applies to this model's unmapped labels, and where it comes from.</summary>
+    public VocabularyPolicy PolicyInForce(TagMappingService service)
+    {
+        if (Unmapped is { } own)
+        {
+            return new VocabularyPolicy(own, VocabularyPolicy.FromParameters, Vocabulary);
+        }
+
+        if (Vocabulary is { } source && File.Exists((service ?? throw new ArgumentNullException(nameof(service))).PathFor(source)))
+        {
+            return new VocabularyPolicy(service.Read(source).Unmapped, $"{TagMappingService.FolderName}/{source}.json", source);
+        }
+
+        return new VocabularyPolicy(UnmappedPolicy.Existing, VocabularyPolicy.FromDefault, Vocabulary);
+    }
 
     /// <param name="parameters">The registry entry's parameters (null = defaults).</param>
     /// <param name="model">The model id, for messages.</param>
@@ -85,6 +126,25 @@ public sealed record TaggerParameters(string? Vocabulary, int Priority, bool Aut
                 }
 
                 vocabulary = source;
+            }
+
+            UnmappedPolicy? unmapped = null;
+            if (parameters[UnmappedParameter] is { } u)
+            {
+                var text = Text(u, UnmappedParameter)!;
+                if (!TagMappingSet.TryParsePolicy(text, out var policy))
+                {
+                    throw Bad(UnmappedParameter, $"must be \"create\", \"existing\" or \"ignore\", found \"{text}\"");
+                }
+
+                if (policy == UnmappedPolicy.Ignore && vocabulary is null)
+                {
+                    throw Bad(
+                        UnmappedParameter,
+                        "is \"ignore\", which drops every label no mapping names, but the model has no \"vocabulary\" whose mappings could name one, so it would never suggest anything; set \"vocabulary\" or use \"existing\" or \"create\"");
+                }
+
+                unmapped = policy;
             }
 
             var priority = Opt<int>(parameters["priority"], "priority") ?? DefaultPriority;
@@ -169,7 +229,7 @@ public sealed record TaggerParameters(string? Vocabulary, int Priority, bool Aut
                 throw Bad("thresholds", "are not usable: " + string.Join("; ", thErrors));
             }
 
-            return new TaggerParameters(vocabulary, priority, autoSuggest, p, thresholds);
+            return new TaggerParameters(vocabulary, priority, autoSuggest, p, thresholds) { Unmapped = unmapped };
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException)
         {

@@ -36,6 +36,22 @@ public sealed class TaggerParametersTests
         Assert.Equal((0.5, 0.9, 0.4, 0.7, 0.5), (p.Thresholds.Overall, p.Thresholds.For("character"), p.Thresholds.For("pose"), p.Thresholds.For("copyright"), p.Thresholds.For("meta")));
     }
 
+    [Fact]
+    public void The_model_s_own_vocabulary_policy_overrides_the_mapping_file_s_and_says_where_it_comes_from()
+    {
+        var service = new TagMappingService(null!);
+        var own = TaggerParameters.Parse(JsonNode.Parse("""{ "unmapped": "create" }""")!.AsObject(), "custom");
+        Assert.Equal(UnmappedPolicy.Create, own.Unmapped);
+        Assert.Equal(UnmappedPolicy.Create, own.Mappings(service).Unmapped);
+        Assert.Equal(UnmappedPolicy.Existing, TagMappingSet.Identity.Unmapped);
+        Assert.Equal(new VocabularyPolicy(UnmappedPolicy.Create, VocabularyPolicy.FromParameters, null), own.PolicyInForce(service));
+
+        // Without it (files of before): the default, existing.
+        var before = TaggerParameters.Parse(JsonNode.Parse("""{ "priority": 5 }""")!.AsObject(), "custom");
+        Assert.Null(before.Unmapped);
+        Assert.Equal(new VocabularyPolicy(UnmappedPolicy.Existing, VocabularyPolicy.FromDefault, null), before.PolicyInForce(service));
+    }
+
     [Theory]
     [InlineData("""{ "preprocessing": { "channels": "bgra" } }""", "parameters.preprocessing.channels must be \"rgb\" or \"bgr\"")]
     [InlineData("""{ "preprocessing": { "layout": "hwc" } }""", "parameters.preprocessing.layout")]
@@ -44,6 +60,8 @@ public sealed class TaggerParametersTests
     [InlineData("""{ "thresholds": { "general": 2 } }""", "the threshold for 'general' must be between 0 and 1")]
     [InlineData("""{ "vocabulary": "../x" }""", "parameters.vocabulary is not usable")]
     [InlineData("""{ "priority": "high" }""", "parameters.priority must be a number")]
+    [InlineData("""{ "vocabulary": "danbooru", "unmapped": "everything" }""", "parameters.unmapped must be \"create\", \"existing\" or \"ignore\"")]
+    [InlineData("""{ "unmapped": "ignore" }""", "the model has no \"vocabulary\"")]
     public void Bad_settings_name_the_model_and_the_field(string json, string expected)
     {
         var ex = Assert.Throws<TroveUsageException>(() => TaggerParameters.Parse(JsonNode.Parse(json)!.AsObject(), "wd14"));
