@@ -53,6 +53,21 @@ public static partial class TroveCli
                         updated = result.Updated,
                         skipped = result.Skipped,
                         failed = result.Failed.Select(f => new { id = f.Id, code = f.Code, message = f.Message }),
+                        suggested = result.Summary.Suggested,
+                        refreshed = result.Summary.Refreshed,
+                        implied = result.Summary.Implied,
+                        aboveThreshold = result.Summary.AboveThreshold,
+                        droppedByVocabulary = result.Summary.DroppedByVocabulary,
+                        ignoredByMapping = result.Summary.IgnoredByMapping,
+                        invalidName = result.Summary.InvalidName,
+                        alreadyProposed = result.Summary.AlreadyProposed,
+                        alreadyOnMedia = result.Summary.AlreadyOnMedia,
+                        alreadyPending = result.Summary.AlreadyPending,
+                        rejectedBefore = result.Summary.RejectedBefore,
+                        removedBefore = result.Summary.RemovedBefore,
+                        byModel = result.Summary.ByModel,
+                        summary = result.Summary.Text,
+                        hint = result.Summary.Hint,
                     },
                     w =>
                     {
@@ -68,6 +83,15 @@ public static partial class TroveCli
                         }
 
                         w.WriteLine($"{result.Media.Count} media with {string.Join(", ", result.Models)}: {result.Added} suggested, {result.Updated} refreshed, {result.Skipped} skipped, {result.Failed.Count} failed.");
+                        foreach (var m in result.Summary.ByModel)
+                        {
+                            w.WriteLine(m.Describe());
+                        }
+
+                        if (result.Summary.Hint is { } hint)
+                        {
+                            w.WriteLine("hint: " + hint);
+                        }
                     });
                 return result.Failed.Count > 0 ? 1 : 0;
             }));

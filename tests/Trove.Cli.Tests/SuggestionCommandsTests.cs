@@ -64,6 +64,42 @@ public sealed class SuggestionCommandsTests : IDisposable
         Assert.Equal(2, (await Cli.InAsync(Library, "suggestions", "list", id, "--status", "maybe", "--json")).ExitCode);
     }
 
+    // A fresh library with two images and the generated Danbooru-vocabulary tagger "wd14" (default vocabulary policy).
+    private async Task LibraryWithTaggerAsync()
+    {
+        (await Cli.InAsync(Library, "init")).ShouldSucceed();
+        var files = _temp.Combine("files");
+        Png.WriteMany(files, 2);
+        (await Cli.InAsync(Library, "import", files)).ShouldSucceed();
+        var (model, labels) = GeneratedTagger.Write(Library);
+        (await Cli.InAsync(Library, "models", "add", "wd14", "--kind", "tagger", "--file", model, "--labels", labels, "--version", "v3", "--parameters", GeneratedTagger.Parameters())).ShouldSucceed();
+    }
+
+    [Fact]
+    public async Task Suggest_now_on_a_fresh_library_says_the_vocabulary_policy_dropped_every_label_and_how_to_fix_it()
+    {
+        await LibraryWithTaggerAsync();
+
+        var json = (await Cli.InAsync(Library, "suggest", "", "--now", "--json")).ShouldSucceed().Json;
+        Assert.Equal((0, 2, 2), (json.GetProperty("suggested").GetInt32(), json.GetProperty("aboveThreshold").GetInt32(), json.GetProperty("droppedByVocabulary").GetInt32()));
+        Assert.Equal(0, json.GetProperty("alreadyOnMedia").GetInt32() + json.GetProperty("rejectedBefore").GetInt32() + json.GetProperty("alreadyPending").GetInt32());
+        var wd14 = Assert.Single(json.GetProperty("byModel").EnumerateArray());
+        Assert.Equal(("wd14@v3", "existing", "default", 2), (wd14.GetProperty("model").GetString(), wd14.GetProperty("policy").GetString(), wd14.GetProperty("policyFrom").GetString(), wd14.GetProperty("droppedByVocabulary").GetInt32()));
+        Assert.Contains("trove models set wd14 --vocabulary-policy create", wd14.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        Assert.Equal(wd14.GetProperty("hint").GetString(), json.GetProperty("hint").GetString());
+
+        var text = (await Cli.InAsync(Library, "suggest", "", "--now")).ShouldSucceed().Stdout;
+        Assert.Contains("2 media with wd14@v3: 0 suggested", text, StringComparison.Ordinal);
+        Assert.Contains("wd14@v3 on 2 media: 0 suggested; 2 label(s) above threshold: 2 dropped by the vocabulary policy 'existing' (no tag of that name in the library).", text, StringComparison.Ordinal);
+        Assert.Contains("hint: wd14@v3 has the vocabulary policy 'existing' (the default)", text, StringComparison.Ordinal);
+
+        // The fix it names works: the labels are suggested now.
+        (await Cli.InAsync(Library, "models", "set", "wd14", "--vocabulary-policy", "create")).ShouldSucceed();
+        var after = (await Cli.InAsync(Library, "suggest", "", "--now", "--json")).ShouldSucceed().Json;
+        Assert.Equal((2, 0), (after.GetProperty("suggested").GetInt32(), after.GetProperty("droppedByVocabulary").GetInt32()));
+        Assert.False(after.TryGetProperty("hint", out _));
+    }
+
     [Fact]
     public async Task Suggest_without_a_tagger_says_so_and_queues_nothing()
     {

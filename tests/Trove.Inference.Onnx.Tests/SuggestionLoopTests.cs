@@ -134,6 +134,62 @@ public sealed class SuggestionLoopTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_danbooru_tagger_on_a_fresh_library_says_its_labels_were_dropped_by_the_vocabulary_policy_and_how_to_fix_it()
+    {
+        // WD14-like: Danbooru labels, none of which this library has as tags; the default policy is "existing".
+        string[] labels = ["scarlet", "photo", "outdoors"];
+        var file = _folder.Write("danbooru.onnx", OnnxModels.Tagger(labels, [ColourRule.Red, ColourRule.Constant(0.9f), ColourRule.Constant(0.1f)], size: Size));
+        var labelFile = Path.Combine(_folder.Path, "selected_tags.csv");
+        await File.WriteAllTextAsync(labelFile, OnnxModels.SelectedTagsCsv(labels));
+        var parameters = new JsonObject { ["vocabulary"] = "danbooru", ["autoSuggest"] = true, ["preprocessing"] = new JsonObject { ["size"] = Size } };
+        var registry = new ModelRegistry(_library);
+        await registry.AddAsync(new ModelAddRequest("wd14", ModelKinds.Tagger, file, "v3", Labels: labelFile, Parameters: parameters), Ct);
+        var red = await ImportSolidAsync("red", 255, 0, 0);
+        var second = await ImportSolidAsync("second-red", 200, 0, 0);
+
+        // The queued jobs' results: scarlet and photo reached their thresholds on both images, and the policy dropped all four.
+        var jobs = await SuggestJobsAsync();
+        Assert.Equal(2, jobs.Count);
+        var payload = new SuggestPayload([red, second], false);
+        var result = await RunHandlerAsync(jobs[0] with { Parameters = JsonSerializer.Serialize(payload, Web) });
+        Assert.Equal((2, 0, 4, 4), (result.Media, result.Suggested, result.AboveThreshold, result.DroppedByVocabulary));
+        Assert.Equal(0, result.AlreadyOnMedia + result.AlreadyPending + result.RejectedBefore + result.RemovedBefore + result.IgnoredByMapping + result.InvalidName + result.AlreadyProposed);
+        var wd14 = Assert.Single(result.ByModel);
+        Assert.Equal(("wd14@v3", "existing", VocabularyPolicy.FromDefault, "danbooru", 2), (wd14.Model, wd14.Policy, wd14.PolicyFrom, wd14.Vocabulary, wd14.Media));
+        Assert.Equal((4, 4, 0), (wd14.AboveThreshold, wd14.DroppedByVocabulary, wd14.Suggested));
+        Assert.Contains("'existing' (the default)", wd14.Hint, StringComparison.Ordinal);
+        Assert.Contains("trove models set wd14 --vocabulary-policy create", wd14.Hint, StringComparison.Ordinal);
+        Assert.Equal(wd14.Hint, result.Hint);
+        Assert.Equal("wd14@v3 on 2 media: 0 suggested; 4 label(s) above threshold: 4 dropped by the vocabulary policy 'existing' (no tag of that name in the library).", result.Summary);
+
+        // The same summary in the job's stored result (GET /api/jobs/{id} shows it).
+        var json = JsonSerializer.Serialize(result, result.GetType(), Web);
+        using (var doc = JsonDocument.Parse(json))
+        {
+            Assert.Equal(4, doc.RootElement.GetProperty("droppedByVocabulary").GetInt32());
+            Assert.Equal(4, doc.RootElement.GetProperty("aboveThreshold").GetInt32());
+            Assert.Equal("existing", doc.RootElement.GetProperty("byModel")[0].GetProperty("policy").GetString());
+            Assert.Contains("--vocabulary-policy create", doc.RootElement.GetProperty("hint").GetString(), StringComparison.Ordinal);
+        }
+
+        // The fix the hint names: policy create. Now every label above threshold is suggested, under its own name.
+        await registry.SetVocabularyPolicyAsync("wd14", UnmappedPolicy.Create, Ct);
+        Assert.Equal("create", (string?)(await registry.GetAsync("wd14", Ct)).Parameters!["unmapped"]);
+        Assert.Equal("danbooru", (string?)(await registry.GetAsync("wd14", Ct)).Parameters!["vocabulary"]);
+        using var runner = new TaggerRunner(_library);
+        var fixedRun = await runner.RunAsync([red, second], force: false, null, Ct);
+        var after = Assert.Single(fixedRun.Summary.ByModel);
+        Assert.Equal(("create", VocabularyPolicy.FromParameters, 4, 4, 0), (after.Policy, after.PolicyFrom, after.AboveThreshold, after.Suggested, after.DroppedByVocabulary));
+        Assert.Null(fixedRun.Summary.Hint);
+        Assert.Equal(["photo", "scarlet"], (await new SuggestionService(_library).ListAsync(red, SuggestionStatus.Pending, Ct)).Suggestions.Select(x => x.Tag).Order());
+
+        // Once more: nothing new, and the summary says why (already pending), with no policy to blame.
+        var again = Assert.Single((await runner.RunAsync([red, second], force: false, null, Ct)).Summary.ByModel);
+        Assert.Equal((4, 0, 4, 0), (again.AboveThreshold, again.Suggested, again.AlreadyPending, again.DroppedByVocabulary));
+        Assert.Contains("already waiting for review", again.Hint, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_batch_of_images_in_one_run_gives_the_same_suggestions_as_single_runs()
     {
         await RegisterColourTaggerAsync(autoSuggest: false);

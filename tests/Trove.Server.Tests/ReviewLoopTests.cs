@@ -168,6 +168,48 @@ public sealed class ReviewLoopTests : IAsyncLifetime
             (await TestServer.JsonAsync(await alice.GetAsync(new Uri($"/api/media/{id}/tag-suggestions", UriKind.Relative), ct))).ToJsonString();
     }
 
+    [Fact]
+    public async Task A_suggest_job_that_suggests_nothing_says_why_and_what_to_do_in_its_result_and_on_the_jobs_page()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var ct = timeout.Token;
+        var library = _server.Library;
+
+        // A WD14-like tagger over Danbooru's vocabulary on a library that has none of its tags (default policy: existing).
+        var model = OnnxModels.Write(
+            Path.Combine(_server.Scratch, "danbooru.onnx"),
+            OnnxModels.Tagger(["scarlet", "photo"], [ColourRule.Red, ColourRule.Constant(0.9f)], size: Size));
+        var labels = Path.Combine(_server.Scratch, "danbooru_tags.csv");
+        await File.WriteAllTextAsync(labels, OnnxModels.SelectedTagsCsv(["scarlet", "photo"]), ct);
+        var parameters = new JsonObject { ["vocabulary"] = "danbooru", ["autoSuggest"] = true, ["preprocessing"] = new JsonObject { ["size"] = Size } };
+        await new ModelRegistry(library).AddAsync(new ModelAddRequest("wd14", ModelKinds.Tagger, model, "v3", Labels: labels, Parameters: parameters), ct);
+
+        var alice = _server.As("alice");
+        await Uploads.UploadOneAsync(alice, "red.jpg", SolidJpeg("red", 255, 0, 0));
+        var jobId = (string)Assert.Single((await TestServer.JsonAsync(await alice.GetAsync(new Uri("/api/jobs?kind=suggest", UriKind.Relative), ct))).AsArray())!["id"]!;
+        Assert.Equal(JobStatus.Succeeded, (await JobQueue.Of(library).WhenFinishedAsync(jobId, ct)).Status);
+
+        // The server's own worker ran it, and is present in the state database (so `trove suggest` does not warn).
+        Assert.Contains(await JobQueue.Of(library).LiveWorkersAsync(ct), w => w.Runs("suggest"));
+
+        // GET /api/jobs/{id}: the counts, per model and in total, and the hint with the fix.
+        var result = (await TestServer.JsonAsync(await alice.GetAsync(new Uri($"/api/jobs/{jobId}", UriKind.Relative), ct)))["result"]!;
+        Assert.Equal((0, 2, 2), ((int)result["suggested"]!, (int)result["aboveThreshold"]!, (int)result["droppedByVocabulary"]!));
+        var wd14 = Assert.Single(result["byModel"]!.AsArray())!;
+        Assert.Equal(("wd14@v3", "existing", "default", 2), ((string?)wd14["model"], (string?)wd14["policy"], (string?)wd14["policyFrom"], (int)wd14["droppedByVocabulary"]!));
+        const string Summary = "wd14@v3 on 1 media: 0 suggested; 2 label(s) above threshold: 2 dropped by the vocabulary policy 'existing' (no tag of that name in the library).";
+        Assert.Equal(Summary, (string?)result["summary"]);
+        var hint = (string?)result["hint"];
+        Assert.Contains("trove models set wd14 --vocabulary-policy create", hint, StringComparison.Ordinal);
+
+        // The jobs page shows the same sentence and hint on the job's card.
+        var page = WebUtility.HtmlDecode(await PageAsync(await _server.SessionAsync("alice"), "/jobs"));
+        var card = page[page.IndexOf($"data-job=\"{jobId}\"", StringComparison.Ordinal)..];
+        card = card[..card.IndexOf("</li>", StringComparison.Ordinal)];
+        Assert.Contains($"data-testid=\"job-summary\">{Summary}<", card, StringComparison.Ordinal);
+        Assert.Contains($"data-testid=\"job-hint\"><strong>Hint:</strong> {hint}<", card, StringComparison.Ordinal);
+    }
+
     private byte[] SolidJpeg(string name, params byte[] colour)
     {
         var path = Path.Combine(_server.Scratch, name + ".jpg");

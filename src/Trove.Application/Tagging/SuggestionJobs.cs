@@ -7,8 +7,20 @@ namespace Trove.Application.Tagging;
 /// <summary>A suggestion job's payload (JSON, camelCase): the media to tag and whether to force.</summary>
 public sealed record SuggestPayload(IReadOnlyList<string> Ids, bool Force);
 
-/// <summary>What a finished suggestion job reports.</summary>
-public sealed record SuggestJobResult(IReadOnlyList<string> Models, int Media, int Added, int Updated, int Skipped, IReadOnlyList<TaggingFailure> Failed);
+/// <summary>
+/// What a finished suggestion job reports (its result JSON, camelCase): the media and suggestions, what became of the
+/// taggers' labels (the <see cref="LabelOutcomes"/> summed over the taggers, and <see cref="ByModel"/> per tagger),
+/// <see cref="Summary"/> in words and, when a tagger suggested nothing, a <see cref="Hint"/> with the fix.
+/// </summary>
+public sealed record SuggestJobResult(IReadOnlyList<string> Models, int Media, int Added, int Updated, int Skipped, IReadOnlyList<TaggingFailure> Failed) : LabelOutcomes
+{
+    public IReadOnlyList<TaggerSummary> ByModel { get; init; } = [];
+
+    /// <summary>Each tagger's counts in one line (<see cref="TaggerSummary.Describe"/>).</summary>
+    public string? Summary { get; init; }
+
+    public string? Hint { get; init; }
+}
 
 /// <summary>
 /// Tag suggestions as background jobs on the persistent queue (kind <c>suggest</c>, one at a time over all processes):
@@ -103,7 +115,25 @@ public static partial class SuggestionJobs
     public static SuggestJobResult ToJobResult(TaggerRunResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        return new SuggestJobResult(result.Models, result.Media.Count, result.Added, result.Updated, result.Skipped, result.Failed);
+        var summary = result.Summary;
+        return new SuggestJobResult(result.Models, result.Media.Count, result.Added, result.Updated, result.Skipped, result.Failed)
+        {
+            AboveThreshold = summary.AboveThreshold,
+            Suggested = summary.Suggested,
+            Refreshed = summary.Refreshed,
+            Implied = summary.Implied,
+            DroppedByVocabulary = summary.DroppedByVocabulary,
+            IgnoredByMapping = summary.IgnoredByMapping,
+            InvalidName = summary.InvalidName,
+            AlreadyProposed = summary.AlreadyProposed,
+            AlreadyOnMedia = summary.AlreadyOnMedia,
+            AlreadyPending = summary.AlreadyPending,
+            RejectedBefore = summary.RejectedBefore,
+            RemovedBefore = summary.RemovedBefore,
+            ByModel = summary.ByModel,
+            Summary = summary.Text,
+            Hint = summary.Hint,
+        };
     }
 
     [LoggerMessage(EventId = 603, Level = LogLevel.Warning, Message = "No suggestion job was queued for {Count} imported media: {Reason}")]

@@ -17,6 +17,9 @@ public sealed record TaggingFailure(string Id, string Code, string Message);
 /// <param name="Models">The tagger versions that ran (<c>model@version</c>, in priority order).</param>
 public sealed record TaggerRunResult(IReadOnlyList<string> Models, IReadOnlyList<SuggestionApplyResult> Media, IReadOnlyList<TaggingFailure> Failed)
 {
+    /// <summary>What became of each tagger's labels (above threshold, dropped by the vocabulary policy, …) and, when one suggested nothing, why.</summary>
+    public SuggestionSummary Summary { get; init; } = SuggestionSummary.Empty;
+
     public int Added => Media.Sum(m => m.Added);
 
     public int Updated => Media.Sum(m => m.Updated);
@@ -73,9 +76,11 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
         {
             var taggers = Load();
             var models = taggers.Select(t => $"{t.Model}@{t.Version}").ToList();
+            var mappingService = new TagMappingService(library);
+            var tallies = taggers.Select(t => new TaggerTally(t.Model, t.Version, t.Parameters.PolicyInForce(mappingService))).ToList();
             if (taggers.Count == 0 || ids.Count == 0)
             {
-                return new TaggerRunResult(models, [], []);
+                return new TaggerRunResult(models, [], []) { Summary = SuggestionSummary.Of([.. tallies.Select(t => t.ToSummary())]) };
             }
 
             if (!library.Imaging.Status.Available)
@@ -83,9 +88,9 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
                 throw new TroveException("imaging-unavailable", $"Images cannot be read for tagging: {library.Imaging.Status.Message}", "Install libvips (see docs/operations.md) and run the suggestions again.");
             }
 
-            var mappingService = new TagMappingService(library);
             var run = new Run(
                 taggers,
+                tallies,
                 await mappingService.KnownTagsAsync(ct).ConfigureAwait(false),
                 library.Files.ReadVocabulary(out _),
                 taggers.Select(t => t.Parameters.Mappings(mappingService)).ToList(),
@@ -115,7 +120,7 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
                 ExceptionDispatchInfo.Throw(root);
             }
 
-            return new TaggerRunResult(models, run.Applied, [.. run.Failed]);
+            return new TaggerRunResult(models, run.Applied, [.. run.Failed]) { Summary = SuggestionSummary.Of([.. run.Tallies.Select(t => t.ToSummary())]) };
         }
         finally
         {
@@ -278,22 +283,44 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
         await foreach (var batch in input.ReadAllAsync(ct).ConfigureAwait(false))
         {
             var items = new List<SuggestionBatchItem>(batch.Media.Count);
+            var mapped = new List<CandidateSet[]>(batch.Media.Count);
             for (var i = 0; i < batch.Media.Count; i++)
             {
                 var byPriority = new List<ModelCandidates>(run.Taggers.Count);
+                var sets = new CandidateSet[run.Taggers.Count];
                 for (var t = 0; t < run.Taggers.Count; t++)
                 {
                     var tagger = run.Taggers[t];
                     var width = tagger.Labels.Count;
                     var own = batch.Scores[t].AsSpan(i * width, width).ToArray();
-                    byPriority.Add(TaggerPipeline.Candidates(tagger.Model, tagger.Version, own, tagger.Labels, tagger.Parameters.Thresholds, run.Mappings[t], run.Known, run.Vocabulary).Candidates);
+                    sets[t] = TaggerPipeline.Candidates(tagger.Model, tagger.Version, own, tagger.Labels, tagger.Parameters.Thresholds, run.Mappings[t], run.Known, run.Vocabulary);
+                    byPriority.Add(sets[t].Candidates);
                 }
 
                 items.Add(new SuggestionBatchItem(batch.Media[i].Id, byPriority));
+                mapped.Add(sets);
             }
 
             var stored = await SuggestionBatch.ApplyAsync(library, items, run.Force, options, ct).ConfigureAwait(false);
             run.Applied.AddRange(stored.Applied);
+
+            // Applied keeps the items' order, leaving out media gone meanwhile: count what became of each stored one's labels.
+            var next = 0;
+            foreach (var applied in stored.Applied)
+            {
+                while (items[next].Id != applied.Id)
+                {
+                    next++;
+                }
+
+                for (var t = 0; t < run.Taggers.Count; t++)
+                {
+                    run.Tallies[t].Add(mapped[next][t], applied.Changes);
+                }
+
+                next++;
+            }
+
             foreach (var failure in stored.Failed)
             {
                 run.Failed.Enqueue(failure);
@@ -437,9 +464,12 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
     }
 
     /// <summary>What the three stages of one run share. Failures come from all of them; the rest is one stage's.</summary>
-    private sealed class Run(List<LoadedTagger> taggers, IReadOnlySet<string> known, Vocabulary vocabulary, List<TagMappingSet> mappings, bool force, IProgress<ProgressInfo>? progress)
+    private sealed class Run(List<LoadedTagger> taggers, List<TaggerTally> tallies, IReadOnlySet<string> known, Vocabulary vocabulary, List<TagMappingSet> mappings, bool force, IProgress<ProgressInfo>? progress)
     {
         public List<LoadedTagger> Taggers { get; } = taggers;
+
+        /// <summary>Per tagger: what became of its labels (store stage only).</summary>
+        public List<TaggerTally> Tallies { get; } = tallies;
 
         public IReadOnlySet<string> Known { get; } = known;
 

@@ -92,10 +92,41 @@ public sealed class JobsModel(TroveLibrary library) : ManagePageModel
         return facts;
     }
 
-    /// <summary>The top-level simple values of a job's JSON (result or parameters), e.g. "media: 12 · bytes: 3 MB" (unset ones left out).</summary>
     /// <summary>A time to the second (a queued job's delay is often well under a minute).</summary>
     public static string Precise(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// A result that explains itself (a suggest job's): its <c>summary</c> sentence, its <c>hint</c> (what to do when
+    /// nothing came of it) and how many items <c>failed</c>; null when the result has no <c>summary</c> (then the page
+    /// shows <see cref="Summary"/>).
+    /// </summary>
+    public static JobOutcome? Outcome(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("summary", out var summary) || summary.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+
+            var hint = root.TryGetProperty("hint", out var h) && h.ValueKind == JsonValueKind.String ? h.GetString() : null;
+            var failed = root.TryGetProperty("failed", out var f) && f.ValueKind == JsonValueKind.Array ? f.GetArrayLength() : 0;
+            return new JobOutcome(summary.GetString() ?? string.Empty, hint, failed);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The top-level simple values of a job's JSON (result or parameters), e.g. "media: 12 · bytes: 3 MB" (unset ones left out).</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Summary(string? json)
     {
         if (string.IsNullOrWhiteSpace(json))
@@ -140,3 +171,6 @@ public sealed class JobsModel(TroveLibrary library) : ManagePageModel
     protected override async Task LoadAsync(CancellationToken ct) =>
         Jobs = await new JobBoard(library).ListAsync(Me, null, Limit, ct).ConfigureAwait(false);
 }
+
+/// <summary>A job result in words: what happened, what to do about it, and how many items failed.</summary>
+public sealed record JobOutcome(string Summary, string? Hint, int Failed);
