@@ -101,6 +101,45 @@ public sealed class SuggestionCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Suggest_without_now_warns_when_no_worker_would_run_the_jobs_and_names_the_worker_that_will()
+    {
+        await LibraryWithTaggerAsync();
+
+        // Nobody runs jobs: a warning on stderr and in the JSON, naming both ways out.
+        var alone = (await Cli.InAsync(Library, "suggest", "", "--json")).ShouldSucceed();
+        Assert.Contains("warning: No worker is running for this library", alone.Stderr, StringComparison.Ordinal);
+        var warning = alone.Json.GetProperty("warning").GetString();
+        Assert.Contains("trove worker", warning, StringComparison.Ordinal);
+        Assert.Contains("--now", warning, StringComparison.Ordinal);
+        Assert.Empty(alone.Json.GetProperty("workers").EnumerateArray());
+        Assert.Single(alone.Json.GetProperty("jobs").EnumerateArray());
+
+        // A worker that runs only exports is no help either.
+        await HeartbeatAsync("host:1:export", ["export"]);
+        var exportsOnly = (await Cli.InAsync(Library, "suggest", "")).ShouldSucceed();
+        Assert.Contains("warning: No worker is running", exportsOnly.Stderr, StringComparison.Ordinal);
+        Assert.Contains("They run once a worker", exportsOnly.Stdout, StringComparison.Ordinal);
+
+        // A live worker for suggest jobs (its heartbeat is in the state database): no warning, and it is named.
+        await HeartbeatAsync("host:2:suggest", ["export", "suggest"]);
+        var served = (await Cli.InAsync(Library, "suggest", "", "--json")).ShouldSucceed();
+        Assert.DoesNotContain("warning", served.Stderr, StringComparison.Ordinal);
+        Assert.False(served.Json.TryGetProperty("warning", out _));
+        Assert.Equal(["host:2:suggest"], served.Json.GetProperty("workers").EnumerateArray().Select(w => w.GetString()));
+        var text = (await Cli.InAsync(Library, "suggest", "")).ShouldSucceed();
+        Assert.Contains("Worker host:2:suggest will run them.", text.Stdout, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, text.Stderr);
+    }
+
+    // What a running worker records every 20 s: present until a minute from now.
+    private async Task HeartbeatAsync(string worker, string[] kinds)
+    {
+        await using var library = await TroveLibrary.OpenAsync(Library, Env(), null, CancellationToken.None);
+        var now = library.Time.GetUtcNow();
+        await JobQueue.Of(library).Store.BeatAsync(new WorkerPresence(worker, kinds, now, now, now + TimeSpan.FromMinutes(1)), CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Suggest_without_a_tagger_says_so_and_queues_nothing()
     {
         (await Cli.InAsync(Library, "init")).ShouldSucceed();
