@@ -21,6 +21,9 @@ public sealed record LibraryEnvironment(
     /// <summary>Model inference (ONNX Runtime at the edge); without it, everything but running models keeps working.</summary>
     public Inference.IInferenceEngine Inference { get; init; } = new Inference.UnavailableInferenceEngine("Model inference is not configured in this host.");
 
+    /// <summary>Remote model providers over HTTP (Trove.Providers.Http at the edge); without it, remote models cannot run.</summary>
+    public Providers.IRemoteModels Remote { get; init; } = new Providers.UnavailableRemoteModels("Remote model providers are not configured in this host.");
+
     public static LibraryEnvironment Create(ILibraryIndexFactory index, IStateStoreFactory state, TroveOptions? options = null, string actor = "test") =>
         new(index, state, options ?? new TroveOptions(), TimeProvider.System, NullLoggerFactory.Instance, actor);
 }
@@ -62,6 +65,8 @@ public sealed class TroveLibrary : IAsyncDisposable
     public IImageEngine Imaging => Environment.Imaging;
 
     public Inference.IInferenceEngine Inference => Environment.Inference;
+
+    public Providers.IRemoteModels Remote => Environment.Remote;
 
     /// <summary>The in-memory search engine over this library (loaded on first search, kept in step with the index).</summary>
     public Search.LibrarySearch Search { get; }

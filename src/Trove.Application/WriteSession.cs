@@ -90,6 +90,13 @@ public sealed class WriteSession : IAsyncDisposable
         return 0;
     });
 
+    /// <summary>Writes the remote providers (providers.json; not indexed).</summary>
+    public void SaveProviders(Trove.Domain.Models.ProviderCatalog catalog) => Write(() =>
+    {
+        Library.Files.WriteProviders(catalog);
+        return 0;
+    });
+
     public async Task SaveCollectionAsync(CollectionDefinition collection, CancellationToken ct)
     {
         collection.UpdatedAt = Now;

@@ -136,6 +136,16 @@ public sealed class LibraryFiles(LibraryLayout layout, Durability durability)
     public void WriteModels(Trove.Domain.Models.ModelCatalog catalog) =>
         AtomicFile.WriteAllBytes(Layout.ModelsPath, LibraryJson.Serialize(catalog), Durability);
 
+    /// <summary>The remote providers (empty when providers.json does not exist yet).</summary>
+    public Trove.Domain.Models.ProviderCatalog ReadProviders()
+    {
+        var path = Layout.ProvidersPath;
+        return File.Exists(path) ? LibraryJson.ReadProviders(File.ReadAllBytes(path), Layout.Relative(path)) : new Trove.Domain.Models.ProviderCatalog();
+    }
+
+    public void WriteProviders(Trove.Domain.Models.ProviderCatalog catalog) =>
+        AtomicFile.WriteAllBytes(Layout.ProvidersPath, LibraryJson.Serialize(catalog), Durability);
+
     public (CollectionDefinition Collection, FileStamp Stamp) ReadCollection(string path)
     {
         var bytes = File.ReadAllBytes(path);

@@ -17,6 +17,7 @@ namespace Trove.Library;
 [JsonSerializable(typeof(CollectionDefinition))]
 [JsonSerializable(typeof(LibraryManifest))]
 [JsonSerializable(typeof(Trove.Domain.Models.ModelCatalog))]
+[JsonSerializable(typeof(Trove.Domain.Models.ProviderCatalog))]
 [JsonSerializable(typeof(TagMappingFile))]
 internal sealed partial class LibraryJsonContext : JsonSerializerContext;
 
@@ -34,6 +35,8 @@ public static class LibraryJson
     public static byte[] Serialize(LibraryManifest manifest) => Bytes(manifest, LibraryJsonContext.Default.LibraryManifest);
 
     public static byte[] Serialize(Trove.Domain.Models.ModelCatalog catalog) => Bytes(catalog, LibraryJsonContext.Default.ModelCatalog);
+
+    public static byte[] Serialize(Trove.Domain.Models.ProviderCatalog catalog) => Bytes(catalog, LibraryJsonContext.Default.ProviderCatalog);
 
     public static byte[] Serialize(TagMappingFile mappings) => Bytes(mappings, LibraryJsonContext.Default.TagMappingFile);
 
@@ -63,6 +66,25 @@ public static class LibraryJson
         if (errors.Count > 0)
         {
             throw new FileFormatException("models-invalid", path, string.Join("; ", errors), hint: "Fix models.json in a text editor, or change it with 'trove models'.");
+        }
+
+        return catalog;
+    }
+
+    /// <summary>Reads providers.json: schema checked, then every provider validated (errors name the provider).</summary>
+    public static Trove.Domain.Models.ProviderCatalog ReadProviders(byte[] bytes, string path)
+    {
+        var schema = PeekSchema(bytes, path, "providers-malformed");
+        if (schema > Trove.Domain.Models.ProviderCatalog.CurrentSchema)
+        {
+            throw NewerSchema(path, schema, Trove.Domain.Models.ProviderCatalog.CurrentSchema, "provider list");
+        }
+
+        var catalog = Deserialize(bytes, path, LibraryJsonContext.Default.ProviderCatalog, "providers-malformed");
+        var errors = catalog.Validate();
+        if (errors.Count > 0)
+        {
+            throw new FileFormatException("providers-invalid", path, string.Join("; ", errors), hint: "Fix providers.json in a text editor, or change it with 'trove providers'.");
         }
 
         return catalog;

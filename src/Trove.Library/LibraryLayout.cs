@@ -10,6 +10,7 @@ public sealed class LibraryLayout
     public const string ManifestFileName = "trove.json";
     public const string VocabularyFileName = "vocabulary.json";
     public const string ModelsFileName = "models.json";
+    public const string ProvidersFileName = "providers.json";
     public const string SidecarExtension = ".json";
 
     public LibraryLayout(string root)
@@ -27,6 +28,9 @@ public sealed class LibraryLayout
 
     /// <summary>The model registry (see docs/models.md).</summary>
     public string ModelsPath => Path.Combine(Root, ModelsFileName);
+
+    /// <summary>Remote model providers (see docs/models.md, "Providers"); holds no secrets.</summary>
+    public string ProvidersPath => Path.Combine(Root, ProvidersFileName);
 
     /// <summary>Where <c>trove models add --copy</c> keeps model files inside the library.</summary>
     public string ModelFilesDir => Path.Combine(Root, "models");

@@ -15,13 +15,17 @@ public static class ModelKinds
     public static IReadOnlyList<string> All { get; } = [Tagger, Captioner, Embedder, FaceDetector, FaceEmbedder, Upscaler];
 }
 
-/// <summary>Where a model runs: a local ONNX file now; remote HTTP services later.</summary>
+/// <summary>
+/// Where a model runs: <c>onnx</c> (a local file through ONNX Runtime), or the name of a remote provider in
+/// providers.json (<see cref="ProviderCatalog"/>).
+/// </summary>
 public static class ModelProviders
 {
-    public const string Onnx = "onnx";
-    public const string Http = "http";
+    public const string Onnx = ProviderKinds.Onnx;
 
-    public static IReadOnlyList<string> All { get; } = [Onnx, Http];
+    public static bool IsLocal(string provider) => string.Equals(provider, Onnx, StringComparison.Ordinal);
+
+    public static bool IsValid(string? provider) => IsLocal(provider ?? string.Empty) || ProviderDefinition.IsValidName(provider);
 }
 
 /// <summary>
@@ -65,9 +69,9 @@ public sealed class ModelCatalog
                 errors.Add($"{where}: unknown kind '{model.Kind}' (use one of {string.Join(", ", ModelKinds.All)})");
             }
 
-            if (!ModelProviders.All.Contains(model.Provider, StringComparer.Ordinal))
+            if (!ModelProviders.IsValid(model.Provider))
             {
-                errors.Add($"{where}: unknown provider '{model.Provider}' (use one of {string.Join(", ", ModelProviders.All)})");
+                errors.Add($"{where}: provider '{model.Provider}' is neither 'onnx' nor a provider name (see 'trove providers list')");
             }
 
             var versions = new HashSet<string>(StringComparer.Ordinal);
@@ -78,7 +82,7 @@ public sealed class ModelCatalog
                     errors.Add($"{where}: version '{version.Version}' is empty or listed twice");
                 }
 
-                if (string.IsNullOrWhiteSpace(version.File))
+                if (string.IsNullOrWhiteSpace(version.File) && ModelProviders.IsLocal(model.Provider))
                 {
                     errors.Add($"{where} version '{version.Version}' names no model file");
                 }
@@ -111,6 +115,7 @@ public sealed class ModelDefinition
 
     public List<string> Tags { get; set; } = [];
 
+    /// <summary><c>onnx</c> (local), or the name of a provider in providers.json that runs the model remotely.</summary>
     public string Provider { get; set; } = ModelProviders.Onnx;
 
     /// <summary>Kind-specific settings (taggers: preprocessing, thresholds, vocabulary source, priority, auto-suggest).</summary>
@@ -124,7 +129,10 @@ public sealed class ModelDefinition
         id is { Length: > 0 and <= 64 } && id.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_' or '.');
 }
 
-/// <summary>A version of a model: its file (relative to the library, or absolute), labels, metrics, and whether it is the active one.</summary>
+/// <summary>
+/// A version of a model: its file (relative to the library, or absolute; empty for a remote model), labels, metrics,
+/// and whether it is the active one.
+/// </summary>
 public sealed class ModelVersionEntry
 {
     public string Version { get; set; } = string.Empty;
