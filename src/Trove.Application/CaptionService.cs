@@ -4,6 +4,19 @@ namespace Trove.Application;
 
 public sealed record CaptionListing(string Id, IReadOnlyList<CaptionEntry> Captions);
 
+/// <summary>What a reviewer does with a generated caption.</summary>
+public enum CaptionReviewAction
+{
+    /// <summary>Keep it (with the reviewer's edited text, if given); it becomes primary when the media has no approved primary caption.</summary>
+    Approve,
+
+    /// <summary>Keep it out of search and export; it stays in the sidecar so the model does not write it again.</summary>
+    Reject,
+
+    /// <summary>Approve it and make it the media's primary caption.</summary>
+    Primary,
+}
+
 /// <summary>Several captions per media, one primary (used for export).</summary>
 public sealed class CaptionService(TroveLibrary library)
 {
@@ -24,15 +37,64 @@ public sealed class CaptionService(TroveLibrary library)
         }, ct);
 
     public Task<CaptionListing> AddAsync(string idOrPrefix, string text, bool primary, CancellationToken ct) =>
-        MutateAsync(idOrPrefix, "caption.add", (sidecar, now) => AddCaption(sidecar, Clean(text), primary || sidecar.Captions.Count == 0, now), ct);
+        MutateAsync(idOrPrefix, "caption.add", (sidecar, now) => AddCaption(sidecar, Clean(text), primary || !sidecar.Captions.Exists(c => c.IsApproved), now), ct);
 
     public Task<CaptionListing> MarkPrimaryAsync(string idOrPrefix, int captionId, CancellationToken ct) =>
-        MutateAsync(idOrPrefix, "caption.primary", (sidecar, _) =>
+        ReviewAsync(idOrPrefix, captionId, CaptionReviewAction.Primary, null, ct);
+
+    /// <summary>
+    /// Approves (optionally with edited text), rejects or makes primary a caption. For a generated caption the reviewer
+    /// and time are recorded and the model's own words kept in <c>generatedText</c> when edited; people's captions can be
+    /// made primary (approving them is a no-op, rejecting them is refused: remove them instead).
+    /// </summary>
+    public Task<CaptionListing> ReviewAsync(string idOrPrefix, int captionId, CaptionReviewAction action, string? text, CancellationToken ct) =>
+        MutateAsync(idOrPrefix, "caption." + action.ToString().ToLowerInvariant(), (sidecar, now) =>
         {
             var target = Find(sidecar, captionId);
-            foreach (var c in sidecar.Captions)
+            var generated = target.Source == CaptionSources.Model;
+            if (!generated && action == CaptionReviewAction.Reject)
             {
-                c.Primary = ReferenceEquals(c, target);
+                throw new TroveUsageException(
+                    "caption-not-generated",
+                    $"Caption #{captionId} of {sidecar.Id[..12]} was written by {target.CreatedBy ?? "a person"}, not a model; only generated captions are reviewed.",
+                    $"Remove it with 'trove caption remove {sidecar.Id[..12]} {captionId}'.");
+            }
+
+            if (text is not null)
+            {
+                var clean = Clean(text);
+                if (generated && !string.Equals(clean, target.Text, StringComparison.Ordinal))
+                {
+                    target.GeneratedText ??= target.Text;
+                }
+
+                if (!string.Equals(clean, target.Text, StringComparison.Ordinal))
+                {
+                    target.Text = clean;
+                    target.UpdatedAt = now;
+                }
+            }
+
+            if (generated)
+            {
+                target.Status = action == CaptionReviewAction.Reject ? CaptionStatus.Rejected : CaptionStatus.Approved;
+                target.ReviewedBy = library.Actor;
+                target.ReviewedAt = now;
+            }
+
+            if (action == CaptionReviewAction.Reject)
+            {
+                target.Primary = false;
+                return;
+            }
+
+            var hasPrimary = sidecar.Captions.Exists(c => c.Primary && c.IsApproved && !ReferenceEquals(c, target));
+            if (action == CaptionReviewAction.Primary || !hasPrimary)
+            {
+                foreach (var c in sidecar.Captions)
+                {
+                    c.Primary = ReferenceEquals(c, target);
+                }
             }
         }, ct);
 
@@ -41,9 +103,9 @@ public sealed class CaptionService(TroveLibrary library)
         {
             var target = Find(sidecar, captionId);
             sidecar.Captions.Remove(target);
-            if (target.Primary && sidecar.Captions.Count > 0)
+            if (target.Primary && sidecar.Captions.Find(c => c.IsApproved) is { } next)
             {
-                sidecar.Captions[0].Primary = true;
+                next.Primary = true;
             }
         }, ct);
 

@@ -85,6 +85,7 @@ public static partial class TroveCli
         root.Subcommands.Add(app.Worker());
         root.Subcommands.Add(app.Users());
         root.Subcommands.Add(app.Models());
+        root.Subcommands.Add(app.Providers());
         root.Subcommands.Add(app.Suggest());
         root.Subcommands.Add(app.Suggestions());
         root.Subcommands.Add(app.Review());
@@ -282,7 +283,7 @@ public static partial class TroveCli
 
         public Command Caption()
         {
-            var cmd = new Command("caption", "Captions: several per media, one primary");
+            var cmd = new Command("caption", "Captions: several per media, one primary; generated ones wait for review");
             var id = new Argument<string>("ID");
             var text = new Argument<string>("TEXT");
             var number = new Argument<int>("N") { Description = "Caption number (see 'caption list')" };
@@ -298,7 +299,7 @@ public static partial class TroveCli
             mark.SetAction((p, ct) => CaptionRun(p, ct, (s, ct2) => s.MarkPrimaryAsync(p.GetValue(id)!, p.GetValue(number), ct2)));
             var remove = new Command("remove", "Remove caption N") { id, number };
             remove.SetAction((p, ct) => CaptionRun(p, ct, (s, ct2) => s.RemoveAsync(p.GetValue(id)!, p.GetValue(number), ct2)));
-            foreach (var c in new[] { set, add, list, mark, remove })
+            foreach (var c in new[] { set, add, list, mark, remove, CaptionGenerate(), CaptionReview() })
             {
                 cmd.Subcommands.Add(c);
             }
@@ -543,11 +544,11 @@ public static partial class TroveCli
             Run(p, ct, true, async (ctx, library) =>
             {
                 var listing = await action(new CaptionService(library!), ct).ConfigureAwait(false);
-                ctx.Output.Result(new { id = listing.Id, captions = listing.Captions }, w =>
+                ctx.Output.Result(new { id = listing.Id, captions = listing.Captions.Select(CaptionJson) }, w =>
                 {
                     foreach (var c in listing.Captions)
                     {
-                        w.WriteLine($"#{c.Id}{(c.Primary ? " (primary)" : string.Empty)} [{c.Source}] {c.Text}");
+                        w.WriteLine(CaptionLine(c));
                     }
                 });
                 return 0;

@@ -55,7 +55,8 @@ public sealed class MediaSidecar
     /// <summary>The id for a caption added now: one more than the highest in use.</summary>
     public int NextCaptionId() => Captions.Count == 0 ? 1 : Captions.Max(c => c.Id) + 1;
 
-    public CaptionEntry? PrimaryCaption => Captions.Find(c => c.Primary) ?? (Captions.Count > 0 ? Captions[0] : null);
+    /// <summary>The caption used for export and shown first: the primary one, else the first approved one; never a pending or rejected one.</summary>
+    public CaptionEntry? PrimaryCaption => Captions.Find(c => c.Primary && c.IsApproved) ?? Captions.Find(c => c.IsApproved);
 }
 
 public static class MediaKinds
@@ -150,6 +151,22 @@ public static class CaptionSources
 {
     public const string Manual = "manual";
     public const string Import = "import";
+
+    /// <summary>Written by a captioner model; waits for review (<see cref="CaptionStatus"/>).</summary>
+    public const string Model = "model";
+}
+
+/// <summary>
+/// Where a caption stands. Captions people wrote or imported are approved as they are (stored without a status);
+/// generated captions start pending and count as captions (search, export, primary) only once approved.
+/// </summary>
+public static class CaptionStatus
+{
+    public const string Approved = "approved";
+    public const string Pending = "pending";
+    public const string Rejected = "rejected";
+
+    public static IReadOnlyList<string> All { get; } = [Approved, Pending, Rejected];
 }
 
 public sealed class CaptionEntry
@@ -164,8 +181,29 @@ public sealed class CaptionEntry
     /// <summary>"manual", "import", or "model".</summary>
     public string Source { get; set; } = CaptionSources.Manual;
 
-    /// <summary>For generated captions: "model@version".</summary>
+    /// <summary>For generated captions: the model id in models.json.</summary>
     public string? Model { get; set; }
+
+    /// <summary>For generated captions: the model version that wrote it.</summary>
+    public string? ModelVersion { get; set; }
+
+    /// <summary>pending or rejected for a generated caption not (yet) approved; null (approved) otherwise.</summary>
+    public string? Status { get; set; }
+
+    /// <summary>What the model wrote, kept when a reviewer edited the text before approving.</summary>
+    public string? GeneratedText { get; set; }
+
+    public string? ReviewedBy { get; set; }
+
+    public DateTimeOffset? ReviewedAt { get; set; }
+
+    /// <summary>The status with the default spelled out: approved, pending or rejected.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string EffectiveStatus => Status ?? CaptionStatus.Approved;
+
+    /// <summary>Counts as a caption of the media (search, export, primary): people's captions and approved generated ones.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsApproved => Status is null or CaptionStatus.Approved;
 
     public DateTimeOffset CreatedAt { get; set; }
 

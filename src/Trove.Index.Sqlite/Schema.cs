@@ -3,7 +3,7 @@ namespace Trove.Index.Sqlite;
 internal static class Schema
 {
     /// <summary>Bump when the tables change: an index of another version is dropped and rebuilt from the files.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     public const string Sql = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -40,7 +40,7 @@ internal static class Schema
         CREATE TABLE IF NOT EXISTS tags(tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS media_tags(tid INTEGER NOT NULL, rid INTEGER NOT NULL, source TEXT NOT NULL, PRIMARY KEY(tid, rid)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS media_tags_rid ON media_tags(rid);
-        CREATE TABLE IF NOT EXISTS captions(rid INTEGER NOT NULL, caption_id INTEGER NOT NULL, text TEXT NOT NULL, is_primary INTEGER NOT NULL, source TEXT NOT NULL, model TEXT, PRIMARY KEY(rid, caption_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS captions(rid INTEGER NOT NULL, caption_id INTEGER NOT NULL, text TEXT NOT NULL, is_primary INTEGER NOT NULL, source TEXT NOT NULL, model TEXT, model_version TEXT, status TEXT NOT NULL, PRIMARY KEY(rid, caption_id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS crops(rid INTEGER NOT NULL, name TEXT NOT NULL, x INTEGER NOT NULL, y INTEGER NOT NULL, w INTEGER NOT NULL, h INTEGER NOT NULL, PRIMARY KEY(rid, name)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS relations(rid INTEGER NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL, PRIMARY KEY(rid, type, target)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS relations_target ON relations(target);

@@ -347,7 +347,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             "SELECT rid, id, in_trash, kind, ext, size, width, height, created_at, taken_at, uploader, mask_source, phash, dhash, crop_count FROM media WHERE seq > $s ORDER BY rid",
             ("$s", afterSeq));
         await using var tagRows = lease.Command(Children("x.rid, x.tid", "media_tags", "x.rid"), ("$s", afterSeq));
-        await using var captionRows = lease.Command(Children("x.rid, x.text", "captions", "x.rid, x.caption_id"), ("$s", afterSeq));
+        await using var captionRows = lease.Command(Children("x.rid, x.text, x.status", "captions", "x.rid, x.caption_id"), ("$s", afterSeq));
         await using var collectionRows = lease.Command(Children("x.rid, x.collection_id", "collection_members", "x.rid"), ("$s", afterSeq));
         await using var suggestionRows = lease.Command(Children("x.rid, x.tag", "suggestions", "x.rid") .Replace(" ORDER BY", all ? " WHERE x.status='pending' ORDER BY" : " AND x.status='pending' ORDER BY", StringComparison.Ordinal), ("$s", afterSeq));
 
@@ -370,6 +370,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
             var rid = m.GetInt64(0);
             var tagList = tagCursor.Take(rid, r => tagNames.TryGetValue(r.GetInt64(1), out var name) ? name : null);
+            var captionList = captionCursor.Take(rid, r => new CaptionRow(r.GetString(1), r.GetString(2)));
             yield return new SearchDocument
             {
                 Key = checked((int)rid),
@@ -388,7 +389,8 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
                 DHash = m.IsDBNull(13) ? null : unchecked((ulong)m.GetInt64(13)),
                 CropCount = m.GetInt32(14),
                 Tags = tagList,
-                Captions = captionCursor.Take(rid, r => r.GetString(1)),
+                Captions = CaptionRow.Approved(captionList),
+                CaptionStatuses = CaptionRow.Statuses(captionList),
                 Collections = collectionCursor.Take(rid, r => r.GetString(1)),
                 PendingSuggestions = suggestionCursor.Take(rid, r => r.GetString(1)),
             };
@@ -518,17 +520,17 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
     /// <summary>Rows of a child table ordered by media key, consumed in step with the media rows.</summary>
     private sealed class ChildCursor(SqliteDataReader reader)
     {
-        private static readonly IReadOnlyList<string> None = [];
         private bool _has = reader.Read();
 
-        public IReadOnlyList<string> Take(long rid, Func<SqliteDataReader, string?> value)
+        public IReadOnlyList<T> Take<T>(long rid, Func<SqliteDataReader, T?> value)
+            where T : class
         {
             while (_has && reader.GetInt64(0) < rid)
             {
                 _has = reader.Read();
             }
 
-            List<string>? list = null;
+            List<T>? list = null;
             while (_has && reader.GetInt64(0) == rid)
             {
                 if (value(reader) is { } v)
@@ -539,8 +541,17 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
                 _has = reader.Read();
             }
 
-            return list ?? None;
+            return list is null ? Array.Empty<T>() : list;
         }
+    }
+
+    private sealed record CaptionRow(string Text, string Status)
+    {
+        public static IReadOnlyList<string> Approved(IReadOnlyList<CaptionRow> rows) =>
+            rows.Count == 0 ? Array.Empty<string>() : rows.Where(r => r.Status == Trove.Domain.CaptionStatus.Approved).Select(r => r.Text).ToList();
+
+        public static IReadOnlyList<string> Statuses(IReadOnlyList<CaptionRow> rows) =>
+            rows.Count == 0 ? Array.Empty<string>() : rows.Select(r => r.Status).Distinct(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>
@@ -864,7 +875,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
             foreach (var c in s.Captions)
             {
-                await ExecAsync("INSERT OR REPLACE INTO captions(rid, caption_id, text, is_primary, source, model) VALUES($a0,$a1,$a2,$a3,$a4,$a5)", ct, r, c.Id, c.Text, c.Primary ? 1 : 0, c.Source, c.Model).ConfigureAwait(false);
+                await ExecAsync("INSERT OR REPLACE INTO captions(rid, caption_id, text, is_primary, source, model, model_version, status) VALUES($a0,$a1,$a2,$a3,$a4,$a5,$a6,$a7)", ct, r, c.Id, c.Text, c.Primary ? 1 : 0, c.Source, c.Model, c.ModelVersion, c.EffectiveStatus).ConfigureAwait(false);
             }
 
             foreach (var c in s.Crops)

@@ -482,7 +482,14 @@ public sealed class JobWorker : IAsyncDisposable
         else
         {
             message = error is TroveException { Hint: { } hint } ? $"{error.Message} {hint}" : error.Message;
-            retryAt = error is TroveException { IsUsageError: true } ? null : now + kind.Backoff(job.Attempts);
+            if (error is Providers.ProviderException provider)
+            {
+                // The code leads, so that people and scripts can tell a wrong key from a flaky network.
+                message = $"{provider.Code}: {message}";
+            }
+
+            // A usage error or a permanent provider failure (wrong key, unknown model) will fail the same way again.
+            retryAt = error is TroveException { IsUsageError: true } or Providers.ProviderException { Permanent: true } ? null : now + kind.Backoff(job.Attempts);
         }
 
         var after = await store.FailAsync(job.Id, Id, message, retryAt, now, CancellationToken.None).ConfigureAwait(false);

@@ -127,7 +127,8 @@ public sealed class NearDuplicateService(TroveLibrary library)
                 var next = keeper.NextCaptionId();
                 keeper.Captions.Add(new CaptionEntry
                 {
-                    Id = next, Text = caption.Text, Primary = keeper.Captions.Count == 0, Source = caption.Source, Model = caption.Model,
+                    Id = next, Text = caption.Text, Primary = caption.IsApproved && !keeper.Captions.Exists(c => c.IsApproved), Source = caption.Source, Model = caption.Model,
+                    ModelVersion = caption.ModelVersion, Status = caption.Status, GeneratedText = caption.GeneratedText, ReviewedBy = caption.ReviewedBy, ReviewedAt = caption.ReviewedAt,
                     CreatedAt = caption.CreatedAt, CreatedBy = caption.CreatedBy, UpdatedAt = now,
                 });
                 captionsAdded++;

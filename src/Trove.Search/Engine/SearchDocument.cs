@@ -42,7 +42,11 @@ public sealed class SearchDocument
 
     public IReadOnlyList<string> Tags { get; init; } = [];
 
+    /// <summary>The texts of the media's approved captions (people's, and generated ones a person approved).</summary>
     public IReadOnlyList<string> Captions { get; init; } = [];
+
+    /// <summary>The review states its captions are in (approved, pending, rejected), for <c>caption-status:</c>.</summary>
+    public IReadOnlyList<string> CaptionStatuses { get; init; } = [];
 
     /// <summary>Ids of the collections the media belongs to.</summary>
     public IReadOnlyList<string> Collections { get; init; } = [];

@@ -127,6 +127,7 @@ public sealed partial class SearchIndex
                     ChoiceField.Kind => index._kinds.Find(v, out _),
                     ChoiceField.Type => index._types.Find(v, out _),
                     ChoiceField.Uploader => index._uploaders.Find(v, out _),
+                    ChoiceField.CaptionStatus => index._captionStatuses.Find(v, out _),
                     _ => index.FindCollection(v) is { } id ? index._collections.Find(id, out _) : null,
                 };
                 if (postings is { Count: > 0 })

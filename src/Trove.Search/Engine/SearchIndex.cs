@@ -19,6 +19,7 @@ public sealed partial class SearchIndex : IDisposable
     private readonly Facet _uploaders = new(StringComparer.Ordinal);
     private readonly Facet _collections = new(StringComparer.Ordinal);
     private readonly Facet _suggested = new(StringComparer.Ordinal);
+    private readonly Facet _captionStatuses = new(StringComparer.Ordinal);
     private readonly CaptionIndex _captions = new();
     private readonly Postings _hasCaption = new();
     private readonly Postings _hasCrop = new();
@@ -131,6 +132,7 @@ public sealed partial class SearchIndex : IDisposable
             _uploaders.Set(d, doc.Uploader is { Length: > 0 } u ? [u.ToLowerInvariant()] : [], universe);
             _collections.Set(d, doc.Collections, universe);
             _suggested.Set(d, doc.PendingSuggestions, universe);
+            _captionStatuses.Set(d, doc.CaptionStatuses.Distinct(StringComparer.Ordinal).ToList(), universe);
             _captions.Set(d, doc.Captions, universe);
             SetFlag(_hasCaption, d, doc.Captions.Any(c => !string.IsNullOrWhiteSpace(c)), universe);
             SetFlag(_hasCrop, d, doc.CropCount > 0, universe);
@@ -219,7 +221,7 @@ public sealed partial class SearchIndex : IDisposable
             long bytes = (_present.Length + _live.Length + _hashed.Length + _ids.Length + _phash.Length + _dhash.Length) * 8L;
             bytes += (_width.Length + _height.Length + _ratio.Length + _tagCount.Length) * 4L;
             bytes += (_pixels.Length + _size.Length + _created.Length + _taken.Length) * 8L;
-            bytes += _tags.Bytes + _types.Bytes + _kinds.Bytes + _uploaders.Bytes + _collections.Bytes + _suggested.Bytes + _captions.Bytes;
+            bytes += _tags.Bytes + _types.Bytes + _kinds.Bytes + _uploaders.Bytes + _collections.Bytes + _suggested.Bytes + _captionStatuses.Bytes + _captions.Bytes;
             bytes += _hasCaption.Bytes + _hasCrop.Bytes + _hasSuggestions.Bytes + (_byId.Count * 24L);
             lock (_views)
             {
@@ -305,6 +307,7 @@ public sealed partial class SearchIndex : IDisposable
         _uploaders.Clear(d, universe);
         _collections.Clear(d, universe);
         _suggested.Clear(d, universe);
+        _captionStatuses.Clear(d, universe);
         _captions.Clear(d, universe);
         _hasCaption.Remove(d, universe);
         _hasCrop.Remove(d, universe);

@@ -11,7 +11,7 @@ public static class Metatags
     public static IReadOnlyList<string> Names { get; } =
     [
         "width", "height", "mpixels", "ratio", "filesize", "date", "taken", "type", "kind", "tagcount", "collection",
-        "has", "suggested", "caption", "similar", "id", "uploader", "order",
+        "has", "suggested", "caption", "caption-status", "similar", "id", "uploader", "order",
     ];
 
     /// <summary>File types <c>type:</c> knows, with the spellings people also use.</summary>
@@ -50,6 +50,7 @@ public static class Metatags
             "type" => new ChoiceTerm(ChoiceField.Type, Choices(value, text, span, v => Types.TryGetValue(v, out var t) ? t : null, "type: takes a file type such as png, jpg, webp, gif", Types.Keys), span),
             "uploader" => new ChoiceTerm(ChoiceField.Uploader, [value.Trim().ToLowerInvariant()], span),
             "collection" => new ChoiceTerm(ChoiceField.Collection, [value.Trim()], span),
+            "caption-status" => new ChoiceTerm(ChoiceField.CaptionStatus, Choices(value, text, span, v => CaptionStatus.All.Contains(v, StringComparer.Ordinal) ? v : null, "caption-status: takes pending, approved or rejected", CaptionStatus.All), span),
             "has" => Has(value, text, span),
             "suggested" => Suggested(value, text, span),
             "caption" => Caption(value, text, span),

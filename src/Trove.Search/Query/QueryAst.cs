@@ -75,6 +75,9 @@ public enum ChoiceField
     Type,
     Uploader,
     Collection,
+
+    /// <summary><c>caption-status:pending</c>: the media has a caption in that review state.</summary>
+    CaptionStatus,
 }
 
 /// <summary><c>kind:image</c>, <c>type:png,webp</c>, <c>uploader:ann</c>, <c>collection:"Red things"</c>: any of the values.</summary>
