@@ -186,7 +186,7 @@ public static partial class TroveCli
             var maxSize = new Option<int?>("--max-size") { Description = "Resize so the longest side is at most this (never upscales)" };
             var repeat = new Option<int?>("--repeat") { Description = "kohya repeats: files go in N_CONCEPT/" };
             var concept = new Option<string>("--concept") { Description = "Concept name for the N_CONCEPT folder", DefaultValueFactory = _ => "images" };
-            var text = new Option<string>("--text") { Description = "auto (primary caption, else tags), caption, tags or both", DefaultValueFactory = _ => "auto" };
+            var text = new Option<string>("--text") { Description = "auto (primary caption, else tags), caption, tags, both, or pending (auto, with captions still pending review where there is no approved one)", DefaultValueFactory = _ => "auto" };
             var tagOrder = new Option<string?>("--tag-order") { Description = "Category order of the tag line, e.g. character,copyright,artist,general,meta" };
             var underscores = new Option<bool>("--keep-underscores") { Description = "Keep underscores in tag names (default: spaces, WD14 style)" };
             var force = new Option<bool>("--force") { Description = "Replace an existing output" };
@@ -199,7 +199,8 @@ public static partial class TroveCli
                     "caption" => ExportText.Caption,
                     "tags" => ExportText.Tags,
                     "both" => ExportText.Both,
-                    var other => throw new TroveUsageException("bad-text", $"--text '{other}' is not one of auto, caption, tags, both."),
+                    "pending" => ExportText.Pending,
+                    var other => throw new TroveUsageException("bad-text", $"--text '{other}' is not one of auto, caption, tags, both, pending."),
                 };
                 var options = new ExportOptions(
                     p.GetValue(query) ?? string.Empty, p.GetValue(output)!, p.GetValue(format)!, p.GetValue(crops), p.GetValue(maxSize), p.GetValue(repeat), p.GetValue(concept)!, mode,

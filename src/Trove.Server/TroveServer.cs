@@ -194,6 +194,8 @@ public static class TroveServer
         services.AddSingleton(new Trove.Application.Models.ModelRegistry(library));
         services.AddSingleton(new Trove.Application.Tagging.SuggestionService(library));
         services.AddSingleton(new Trove.Application.Tagging.SuggestionQueries(library));
+        services.AddSingleton(new Trove.Application.Captioning.CaptionQueries(library));
+        services.AddSingleton(new Trove.Application.Providers.ProviderRegistry(library));
         // The server runs a job worker for every kind of job (docs/architecture.md, "Jobs"); `trove worker` adds more.
         services.AddSingleton(sp => new JobWorker(library, JobCatalog.Handlers(library), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Jobs")));
         services.AddSingleton(sp => new JobRunner(library, sp.GetRequiredService<JobWorker>()));

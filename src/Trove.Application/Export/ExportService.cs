@@ -21,6 +21,12 @@ public enum ExportText
 
     /// <summary>The primary caption, then the tag line, separated by ", ".</summary>
     Both,
+
+    /// <summary>
+    /// Like <see cref="Auto"/>, but a media without an approved caption uses its newest generated caption still pending
+    /// review. Only when asked: unreviewed model output never reaches a dataset by default.
+    /// </summary>
+    Pending,
 }
 
 /// <param name="Out">A folder (created; must be absent or empty) or a path ending in .zip.</param>
@@ -308,7 +314,9 @@ public sealed class ExportService(TroveLibrary library)
     /// <summary>The text for a media's .txt file.</summary>
     internal static string CaptionText(MediaSidecar sidecar, ExportOptions options, Vocabulary vocabulary, IReadOnlyDictionary<string, long> counts, IReadOnlyDictionary<string, int> categoryRank)
     {
-        var caption = sidecar.PrimaryCaption?.Text.ReplaceLineEndings(" ").Trim();
+        var chosen = sidecar.PrimaryCaption
+            ?? (options.Text == ExportText.Pending ? sidecar.Captions.Where(c => c.Status == CaptionStatus.Pending).MaxBy(c => c.CreatedAt) : null);
+        var caption = chosen?.Text.ReplaceLineEndings(" ").Trim();
         string TagLine() => string.Join(", ", sidecar.Tags
             .Select(t => t.Name)
             .OrderBy(t => categoryRank.TryGetValue(vocabulary.CategoryOf(t), out var r) ? r : int.MaxValue)

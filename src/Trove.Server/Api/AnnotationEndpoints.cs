@@ -22,9 +22,13 @@ public sealed record TagChangeResponse(string Id, IReadOnlyList<string> Added, I
 
 public sealed record CaptionRequest(string? Text, bool? Primary);
 
-public sealed record CaptionResponse(int Id, string Text, bool Primary, string Source, string? Model, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? UpdatedAt)
+/// <summary>A caption: <see cref="Status"/> approved, pending or rejected; for generated ones the model, version and review.</summary>
+public sealed record CaptionResponse(
+    int Id, string Text, bool Primary, string Source, string? Model, DateTimeOffset CreatedAt, string? CreatedBy, DateTimeOffset? UpdatedAt,
+    string Status = CaptionStatus.Approved, string? Version = null, string? GeneratedText = null, string? ReviewedBy = null, DateTimeOffset? ReviewedAt = null)
 {
-    public static CaptionResponse From(CaptionEntry c) => new(c.Id, c.Text, c.Primary, c.Source, c.Model, c.CreatedAt, c.CreatedBy, c.UpdatedAt);
+    public static CaptionResponse From(CaptionEntry c) =>
+        new(c.Id, c.Text, c.Primary, c.Source, c.Model, c.CreatedAt, c.CreatedBy, c.UpdatedAt, c.EffectiveStatus, c.ModelVersion, c.GeneratedText, c.ReviewedBy, c.ReviewedAt);
 }
 
 public sealed record CaptionListResponse(string Id, IReadOnlyList<CaptionResponse> Captions)

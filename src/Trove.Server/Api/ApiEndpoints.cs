@@ -24,6 +24,7 @@ public static class ApiEndpoints
         DuplicateEndpoints.Map(api);
         ExportEndpoints.Map(api);
         SuggestionEndpoints.Map(api);
+        CaptionEndpoints.Map(api);
         ModelEndpoints.Map(app);
     }
 }

@@ -134,7 +134,7 @@ public static class ExportEndpoints
         var text = ExportText.Auto;
         if (request?.Text is { Length: > 0 } t && (!Enum.TryParse(t.Trim(), ignoreCase: true, out text) || !Enum.IsDefined(text)))
         {
-            throw new TroveUsageException("bad-text", $"Export text '{t}' is not known; use auto, caption, tags or both.");
+            throw new TroveUsageException("bad-text", $"Export text '{t}' is not known; use auto, caption, tags, both or pending.");
         }
 
         var options = new ExportOptions(

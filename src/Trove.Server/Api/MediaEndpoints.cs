@@ -27,7 +27,9 @@ public sealed record UploadResponse(int Imported, int Duplicates, int Failed, IR
 
 public sealed record MediaTagResponse(string Name, string Category, string Source, string? Via, string? AddedBy, DateTimeOffset AddedAt);
 
-public sealed record MediaCaptionResponse(int Id, string Text, bool Primary, string Source, string? Model, string? CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? UpdatedAt);
+public sealed record MediaCaptionResponse(
+    int Id, string Text, bool Primary, string Source, string? Model, string? CreatedBy, DateTimeOffset CreatedAt, DateTimeOffset? UpdatedAt,
+    string Status = Trove.Domain.CaptionStatus.Approved, string? Version = null, string? GeneratedText = null, string? ReviewedBy = null, DateTimeOffset? ReviewedAt = null);
 
 public sealed record MediaCropResponse(string Name, int X, int Y, int W, int H, string? CreatedBy, DateTimeOffset CreatedAt);
 
@@ -294,7 +296,7 @@ public static class MediaEndpoints
             s.Deleted?.By,
             s.Tags.OrderBy(t => t.Name, StringComparer.Ordinal)
                 .Select(t => new MediaTagResponse(t.Name, view.TagCategories.GetValueOrDefault(t.Name) ?? "general", t.Source, t.Via, t.AddedBy, t.AddedAt)).ToList(),
-            s.Captions.Select(c => new MediaCaptionResponse(c.Id, c.Text, c.Primary, c.Source, c.Model, c.CreatedBy, c.CreatedAt, c.UpdatedAt)).ToList(),
+            s.Captions.Select(c => new MediaCaptionResponse(c.Id, c.Text, c.Primary, c.Source, c.Model, c.CreatedBy, c.CreatedAt, c.UpdatedAt, c.EffectiveStatus, c.ModelVersion, c.GeneratedText, c.ReviewedBy, c.ReviewedAt)).ToList(),
             s.Crops.Select(c => new MediaCropResponse(c.Name, c.X, c.Y, c.W, c.H, c.CreatedBy, c.CreatedAt)).ToList(),
             s.Collections.Select(c => new MediaCollectionResponse(c.Collection, names.GetValueOrDefault(c.Collection) ?? c.Collection, c.Position)).ToList(),
             s.Relations.Select(r => new MediaRelationResponse(r.Type, r.Target, r.CreatedBy, r.CreatedAt)).ToList(),
