@@ -54,7 +54,8 @@ public static partial class TroveCli
             cmd.Subcommands.Add(show);
 
             var kind = new Option<string>("--kind") { Description = string.Join("|", ModelKinds.All), DefaultValueFactory = _ => ModelKinds.Tagger };
-            var file = new Option<string>("--file") { Description = "The model file (.onnx); relative paths are relative to the library", Required = true };
+            var file = new Option<string?>("--file") { Description = "The model file (.onnx; relative paths are relative to the library); not for a model on a remote --provider" };
+            var provider = new Option<string>("--provider") { Description = "onnx (a local file, the default) or the name of a remote provider ('trove providers list')", DefaultValueFactory = _ => ModelProviders.Onnx };
             var labels = new Option<string?>("--labels") { Description = "Label file (taggers: WD14 selected_tags.csv)" };
             var version = new Option<string>("--version") { Description = "Version name", DefaultValueFactory = _ => "1" };
             var name = new Option<string?>("--name") { Description = "Display name" };
@@ -66,7 +67,7 @@ public static partial class TroveCli
             {
                 Description = "Taggers: what happens to labels no mapping names — create (suggest them as new tags), existing (only tags the library has; the default), ignore (only mapped labels). Stored as \"unmapped\" in the parameters",
             };
-            var add = new Command("add", "Register a model, or a new version of one (checked before it is saved)") { id, kind, file, labels, version, name, description, category, parameters, inactive, policy };
+            var add = new Command("add", "Register a model, or a new version of one (checked before it is saved)") { id, kind, file, provider, labels, version, name, description, category, parameters, inactive, policy };
             add.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
             {
                 JsonObject? settings = null;
@@ -84,7 +85,7 @@ public static partial class TroveCli
 
                 var vocabularyPolicy = p.GetValue(policy) is { } text ? VocabularyPolicy.Parse(text) : (UnmappedPolicy?)null;
                 var m = await new ModelRegistry(library!).AddAsync(
-                    new ModelAddRequest(p.GetValue(id)!, p.GetValue(kind)!, p.GetValue(file)!, p.GetValue(version)!, p.GetValue(name), p.GetValue(labels), p.GetValue(description), p.GetValue(category), null, settings, null, !p.GetValue(inactive), VocabularyPolicy: vocabularyPolicy),
+                    new ModelAddRequest(p.GetValue(id)!, p.GetValue(kind)!, p.GetValue(file) ?? string.Empty, p.GetValue(version)!, p.GetValue(name), p.GetValue(labels), p.GetValue(description), p.GetValue(category), null, settings, null, !p.GetValue(inactive), p.GetValue(provider)!.Trim(), vocabularyPolicy),
                     ct).ConfigureAwait(false);
                 var added = m.Versions[^1];
                 var report = m.Kind == ModelKinds.Tagger ? await VocabularyPolicyReport.DescribeAsync(library!, m, added, ct).ConfigureAwait(false) : null;

@@ -88,6 +88,12 @@ public sealed class ModelRegistry(TroveLibrary library)
             Tagging.TaggerParameters.Parse(WithPolicy(request.Parameters, request.VocabularyPolicy), request.Id);
         }
 
+        if (request.Kind == ModelKinds.Captioner)
+        {
+            Captioning.CaptionerParameters.Parse(request.Parameters, request.Id);
+        }
+
+        CheckProvider(request);
         var version = new ModelVersionEntry
         {
             Version = string.IsNullOrWhiteSpace(request.Version) ? "1" : request.Version.Trim(),
@@ -112,6 +118,10 @@ public sealed class ModelRegistry(TroveLibrary library)
         else if (model.Kind != request.Kind)
         {
             throw new TroveException("conflict", $"Model '{model.Id}' is a {model.Kind}, not a {request.Kind}.", "Use another id for a different kind of model.");
+        }
+        else if (model.Provider != request.Provider)
+        {
+            throw new TroveException("conflict", $"Model '{model.Id}' runs on '{model.Provider}', not '{request.Provider}'.", "Use another id for the model on another provider.");
         }
 
         if (model.Versions.Any(v => v.Version == version.Version))
@@ -162,6 +172,47 @@ public sealed class ModelRegistry(TroveLibrary library)
         session.SaveModels(catalog);
         session.Audit("model-set", model.Id, $"{Tagging.TaggerParameters.UnmappedParameter}={Tagging.TagMappingSet.PolicyName(policy)}");
         return model;
+    }
+
+    /// <summary>
+    /// A model on a remote provider: the provider must exist, the kind must be one that runs remotely (captioners and
+    /// taggers), and there is no file to give. A local model needs its file; a local captioner is not supported yet.
+    /// </summary>
+    private void CheckProvider(ModelAddRequest request)
+    {
+        if (ModelProviders.IsLocal(request.Provider))
+        {
+            if (string.IsNullOrWhiteSpace(request.File))
+            {
+                throw new TroveUsageException("model-file-missing", $"Model '{request.Id}' runs locally and needs --file model.onnx.", "Or register it on a remote provider with --provider NAME ('trove providers list').");
+            }
+
+            if (request.Kind == ModelKinds.Captioner)
+            {
+                throw new TroveUsageException(
+                    "captioner-local-unsupported",
+                    "Captioners run on a remote provider for now (an OpenAI-compatible or hf-inference service); a local ONNX image-to-text model is not supported.",
+                    "Add a provider ('trove providers add NAME --kind openai --url URL --model M') and register the captioner with --provider NAME.");
+            }
+
+            return;
+        }
+
+        if (!ModelProviders.IsValid(request.Provider))
+        {
+            throw new TroveUsageException("bad-provider", $"'{request.Provider}' is neither 'onnx' nor a provider name.", "List providers with 'trove providers list'.");
+        }
+
+        new Providers.ProviderRegistry(library).Get(request.Provider);
+        if (request.Kind is not (ModelKinds.Captioner or ModelKinds.Tagger))
+        {
+            throw new TroveUsageException("remote-kind-unsupported", $"A {request.Kind} cannot run on a remote provider; only captioners and taggers can.", "Register it as a local ONNX file with --file.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(request.File))
+        {
+            throw new TroveUsageException("conflicting-options", $"Model '{request.Id}' runs on provider '{request.Provider}', so it has no --file.", "Leave out --file (the provider's settings name the remote model).");
+        }
     }
 
     /// <summary>Makes one version the active one (the others stay registered).</summary>

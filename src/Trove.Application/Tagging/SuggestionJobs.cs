@@ -67,7 +67,7 @@ public static partial class SuggestionJobs
     public static bool AutoSuggestEnabled(TroveLibrary library)
     {
         ArgumentNullException.ThrowIfNull(library);
-        return library.Options.Suggestions.AutoSuggest && TaggerRunner.ActiveTaggers(library).Any(t => t.Parameters.AutoSuggest);
+        return library.Options.Suggestions.AutoSuggest && TaggerRunner.AllActiveTaggers(library).Any(t => t.Parameters.AutoSuggest);
     }
 
     /// <summary>

@@ -64,6 +64,10 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
             .ToList();
     }
 
+    /// <summary>Every active tagger's settings, local and remote (<see cref="RemoteTaggers"/>), in priority order.</summary>
+    public static IReadOnlyList<(ModelDefinition Model, TaggerParameters Parameters)> AllActiveTaggers(TroveLibrary library) =>
+        [.. ActiveTaggers(library).Select(t => (t.Model, t.Parameters)).Concat(RemoteTaggers.Active(library).Select(r => (r.Model, r.Parameters))).OrderBy(t => t.Parameters.Priority)];
+
     /// <summary>Tags <paramref name="ids"/> (ids or prefixes) with every active tagger.</summary>
     /// <param name="force">Suggest rejected tags again and refresh existing suggestions.</param>
     /// <exception cref="TroveException">inference-unavailable / imaging-unavailable when the host cannot run taggers.</exception>
@@ -75,12 +79,14 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
         try
         {
             var taggers = Load();
-            var models = taggers.Select(t => $"{t.Model}@{t.Version}").ToList();
+            var remote = RemoteTaggers.Active(library);
+            var models = taggers.Select(t => $"{t.Model}@{t.Version}").Concat(remote.Select(r => r.Reference)).ToList();
             var mappingService = new TagMappingService(library);
             var tallies = taggers.Select(t => new TaggerTally(t.Model, t.Version, t.Parameters.PolicyInForce(mappingService))).ToList();
-            if (taggers.Count == 0 || ids.Count == 0)
+            var remoteTallies = remote.Select(r => new TaggerTally(r.Model.Id, r.Version.Version, r.Parameters.PolicyInForce(mappingService))).ToList();
+            if ((taggers.Count == 0 && remote.Count == 0) || ids.Count == 0)
             {
-                return new TaggerRunResult(models, [], []) { Summary = SuggestionSummary.Of([.. tallies.Select(t => t.ToSummary())]) };
+                return new TaggerRunResult(models, [], []) { Summary = SuggestionSummary.Of([.. tallies.Concat(remoteTallies).Select(t => t.ToSummary())]) };
             }
 
             if (!library.Imaging.Status.Available)
@@ -88,39 +94,52 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
                 throw new TroveException("imaging-unavailable", $"Images cannot be read for tagging: {library.Imaging.Status.Message}", "Install libvips (see docs/operations.md) and run the suggestions again.");
             }
 
+            var known = await mappingService.KnownTagsAsync(ct).ConfigureAwait(false);
+            var vocabulary = library.Files.ReadVocabulary(out _);
             var run = new Run(
                 taggers,
                 tallies,
-                await mappingService.KnownTagsAsync(ct).ConfigureAwait(false),
-                library.Files.ReadVocabulary(out _),
+                known,
+                vocabulary,
                 taggers.Select(t => t.Parameters.Mappings(mappingService)).ToList(),
                 force,
                 progress);
-            var chunks = ids.Distinct(StringComparer.Ordinal).Chunk(Math.Max(1, library.Options.Suggestions.BatchSize)).ToList();
-            run.Total = chunks.Sum(c => c.Length);
-            progress?.Report(new ProgressInfo("Suggesting", 0, run.Total));
-
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var options = new BoundedChannelOptions(QueueDepth) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait };
-            var prepared = Channel.CreateBounded<PreparedBatch>(options);
-            var scored = Channel.CreateBounded<ScoredBatch>(options);
-            Task[] stages =
-            [
-                Stage(() => PrepareAsync(run, chunks, prepared.Writer, stop.Token), e => prepared.Writer.TryComplete(e), stop),
-                Stage(() => InferAsync(run, prepared.Reader, scored.Writer, stop.Token), e => scored.Writer.TryComplete(e), stop),
-                Stage(() => StoreAsync(run, scored.Reader, stop.Token), _ => { }, stop),
-            ];
-            try
+            var distinctIds = ids.Distinct(StringComparer.Ordinal).ToList();
+            if (taggers.Count > 0)
             {
-                await Task.WhenAll(stages).ConfigureAwait(false);
-            }
-            catch (Exception) when (FirstFailure(stages) is { } root)
-            {
-                // A stage's own failure, not the cancellations it caused in the others.
-                ExceptionDispatchInfo.Throw(root);
+                var chunks = distinctIds.Chunk(Math.Max(1, library.Options.Suggestions.BatchSize)).ToList();
+                run.Total = chunks.Sum(c => c.Length);
+                progress?.Report(new ProgressInfo("Suggesting", 0, run.Total));
+
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var options = new BoundedChannelOptions(QueueDepth) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait };
+                var prepared = Channel.CreateBounded<PreparedBatch>(options);
+                var scored = Channel.CreateBounded<ScoredBatch>(options);
+                Task[] stages =
+                [
+                    Stage(() => PrepareAsync(run, chunks, prepared.Writer, stop.Token), e => prepared.Writer.TryComplete(e), stop),
+                    Stage(() => InferAsync(run, prepared.Reader, scored.Writer, stop.Token), e => scored.Writer.TryComplete(e), stop),
+                    Stage(() => StoreAsync(run, scored.Reader, stop.Token), _ => { }, stop),
+                ];
+                try
+                {
+                    await Task.WhenAll(stages).ConfigureAwait(false);
+                }
+                catch (Exception) when (FirstFailure(stages) is { } root)
+                {
+                    // A stage's own failure, not the cancellations it caused in the others.
+                    ExceptionDispatchInfo.Throw(root);
+                }
             }
 
-            return new TaggerRunResult(models, run.Applied, [.. run.Failed]) { Summary = SuggestionSummary.Of([.. run.Tallies.Select(t => t.ToSummary())]) };
+            if (remote.Count > 0)
+            {
+                // After the local taggers: on a tag both propose, the local suggestion stands (one per media and tag).
+                await new RemoteTaggers(library, options).RunAsync(
+                    remote, distinctIds, force, known, vocabulary, remote.Select(r => r.Parameters.Mappings(mappingService)).ToList(), remoteTallies, run.Applied, run.Failed, progress, ct).ConfigureAwait(false);
+            }
+
+            return new TaggerRunResult(models, run.Applied, [.. run.Failed]) { Summary = SuggestionSummary.Of([.. run.Tallies.Concat(remoteTallies).Select(t => t.ToSummary())]) };
         }
         finally
         {
