@@ -53,6 +53,8 @@ internal static class CliHost
         {
             Imaging = Imaging(vips, loggerFactory),
             Inference = Inference(configuration, loggerFactory),
+            // Limits (concurrency, requests per minute, a 429's cool-down) are shared by every instance in the process.
+            Remote = Trove.Providers.Http.HttpRemoteModels.Create(loggerFactory, TimeProvider.System),
         };
     }
 
