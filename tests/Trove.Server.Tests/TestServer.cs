@@ -60,7 +60,8 @@ public sealed class TestServer : IAsyncDisposable
 
     /// <param name="library">Changes to the library's options (e.g. suggestion settings) before it opens.</param>
     /// <param name="inference">The inference engine (e.g. the real ONNX Runtime); by default none is available.</param>
-    public static async Task<TestServer> StartAsync(Action<ServerSettings>? configure = null, bool imaging = true, Action<TroveOptions>? library = null, Trove.Application.Inference.IInferenceEngine? inference = null)
+    /// <param name="remote">Remote model providers (e.g. the real HTTP client against a fake provider); by default none.</param>
+    public static async Task<TestServer> StartAsync(Action<ServerSettings>? configure = null, bool imaging = true, Action<TroveOptions>? library = null, Trove.Application.Inference.IInferenceEngine? inference = null, Trove.Application.Providers.IRemoteModels? remote = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "trove-server-tests", Guid.NewGuid().ToString("n"));
         Directory.CreateDirectory(Path.Combine(root, "scratch"));
@@ -76,6 +77,11 @@ public sealed class TestServer : IAsyncDisposable
         if (inference is not null)
         {
             env = env with { Inference = inference };
+        }
+
+        if (remote is not null)
+        {
+            env = env with { Remote = remote };
         }
 
         var libraryPath = Path.Combine(root, "library");
