@@ -6,7 +6,7 @@ export DOTNET_NOLOGO := 1
 TROVE_LIBRARY ?= $(HOME)/.local/share/trove/library
 URLS ?= http://127.0.0.1:5080
 
-.PHONY: run test readme-images build restore deps bench-index bench-import bench-dupes bench-search bench-api bench-ml clean
+.PHONY: run test readme-images build restore deps bench-index bench-import bench-dupes bench-search bench-api bench-ml bench-captions clean
 
 # Debian packages installed when missing (needs root or sudo; apt-get update runs only when something is missing).
 APT_PACKAGES := libvips42
@@ -116,6 +116,10 @@ bench-api: deps
 ## bench-ml: end-to-end tag suggestion of 500 real JPEGs vs the bare ONNX Runtime Run time of the same model, batch 1 and 8, for a ~100 MFLOP and a WD14-class (~24 GFLOP) generated tagger (data in .data/bench-ml, reused; about 8 minutes).
 bench-ml: deps
 	$(DOTNET) run -c Release --project bench/Trove.Bench -- ml $(BENCH_ARGS)
+
+## bench-captions: caption generation against a local OpenAI-protocol server answering after 200 ms: throughput at concurrency 8 vs the ideal C/delay and bare HttpClient, and the observed rate under --rpm 120 over 60 s (about 2 minutes; BENCH_ARGS="--duration 20" for a quick run).
+bench-captions: deps
+	$(DOTNET) run -c Release --project bench/Trove.Bench -- captions $(BENCH_ARGS)
 
 clean:
 	rm -rf artifacts */*/bin */*/obj

@@ -9,6 +9,7 @@ return mode switch
     "search" => await SearchBench.RunAsync(args.Skip(1).ToArray()),
     "api" => await ApiBench.RunAsync(args.Skip(1).ToArray()),
     "ml" => await MlBench.RunAsync(args.Skip(1).ToArray()),
+    "captions" => await CaptionsBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -20,5 +21,6 @@ static int Usage()
     Console.Error.WriteLine("       Trove.Bench search [--count N] [--tags N] [--per-media N] [--queries N] [--batch N] [--dir DIR] [--profile] [--show N]");
     Console.Error.WriteLine("       Trove.Bench api [--count N] [--tags N] [--per-media N] [--real N] [--duration S] [--connections N] [--threads N] [--dir DIR]");
     Console.Error.WriteLine("       Trove.Bench ml [--count N] [--light-channels C] [--heavy-channels C] [--batch N] [--rounds N] [--decode-threads N] [--allow-spinning] [--normal-priority-decode] [--dir DIR]");
+    Console.Error.WriteLine("       Trove.Bench captions [--count N] [--concurrency C] [--delay MS] [--rpm R] [--duration S] [--dir DIR]");
     return 2;
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Trove.Application.Ports;
 using Trove.Application.Providers;
@@ -86,132 +88,247 @@ public sealed partial class CaptionGenerator(TroveLibrary library)
     {
         ArgumentNullException.ThrowIfNull(captioner);
         ArgumentNullException.ThrowIfNull(ids);
-        var failed = new System.Collections.Concurrent.ConcurrentQueue<CaptionFailure>();
-        var captioned = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        var skipped = 0;
-        var done = 0;
-        var total = ids.Count;
-        ProviderException? permanent = null;
+        var run = new Run(captioner, overwrite, ids.Distinct(StringComparer.Ordinal).ToList(), progress);
+        var concurrency = Math.Max(1, captioner.Provider.MaxConcurrency);
+        progress?.Report(new ProgressInfo("Captioning", 0, run.Ids.Count));
+
+        // Three stages joined by bounded queues, so the provider's request slots never wait for our own work:
+        // prepare (read the sidecar, downscale the image) runs ahead, requests run `concurrency` at a time, and one
+        // writer stores what came back, a few captions per write session.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        progress?.Report(new ProgressInfo("Captioning", 0, total));
+        var prepared = Channel.CreateBounded<Prepared>(new BoundedChannelOptions(concurrency * 2) { SingleWriter = false, SingleReader = false });
+        var answered = Channel.CreateBounded<Answered>(new BoundedChannelOptions(concurrency * 4) { SingleWriter = false, SingleReader = true });
+        var prepare = Task.Run(() => PrepareAsync(run, prepared.Writer, stop.Token), CancellationToken.None);
+        var request = Task.Run(() => RequestAsync(run, concurrency, prepared.Reader, answered.Writer, stop), CancellationToken.None);
+        // The writer stops only for the caller's cancellation: what the service already answered is stored even after a permanent failure.
+        var store = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await StoreAsync(run, answered.Reader, ct).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // Nothing can be stored (disk full, library read-only): stop asking the service.
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
+            },
+            CancellationToken.None);
         try
         {
-            await Parallel.ForEachAsync(
-                ids.Distinct(StringComparer.Ordinal),
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, captioner.Provider.MaxConcurrency), CancellationToken = stop.Token },
-                async (raw, token) =>
-                {
-                    try
-                    {
-                        switch (await CaptionOneAsync(captioner, raw, overwrite, token).ConfigureAwait(false))
-                        {
-                            case Outcome.Captioned(var id):
-                                captioned.Enqueue(id);
-                                break;
-                            case Outcome.Skipped:
-                                Interlocked.Increment(ref skipped);
-                                break;
-                        }
-                    }
-                    catch (ProviderException ex) when (ex.Permanent)
-                    {
-                        Interlocked.CompareExchange(ref permanent, ex, null);
-                        await stop.CancelAsync().ConfigureAwait(false);
-                    }
-                    catch (ProviderException ex)
-                    {
-                        failed.Enqueue(new CaptionFailure(raw, ex.Code, ex.Message));
-                    }
-                    catch (ImageException ex)
-                    {
-                        failed.Enqueue(new CaptionFailure(raw, "image-" + ex.Code, ex.Message));
-                    }
-                    catch (TroveException ex) when (ex.Code is "media-not-found" or "ambiguous-id")
-                    {
-                        failed.Enqueue(new CaptionFailure(raw, ex.Code, ex.Message));
-                    }
-                    finally
-                    {
-                        progress?.Report(new ProgressInfo("Captioning", Interlocked.Increment(ref done), total));
-                    }
-                }).ConfigureAwait(false);
+            await Task.WhenAll(prepare, request).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (permanent is not null && !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            // Stopped by the permanent failure below.
+            // Our own stop: a permanent provider failure or the store's failure, both reported below.
+        }
+        finally
+        {
+            answered.Writer.TryComplete();
         }
 
-        if (permanent is not null)
+        await store.ConfigureAwait(false);
+        if (run.Permanent is { } permanent)
         {
-            RunStopped(library.Logger, captioner.Reference, captioned.Count, permanent.Code);
+            RunStopped(library.Logger, captioner.Reference, run.Captioned.Count, permanent.Code);
             throw permanent;
         }
 
-        var failures = failed.OrderBy(f => f.Id, StringComparer.Ordinal).ToList();
-        RunFinished(library.Logger, captioner.Reference, captioned.Count, skipped, failures.Count);
-        return new CaptionRunResult(captioner.Model.Id, captioner.Version.Version, captioned.Count, skipped, failures, [.. captioned]);
+        var failures = run.Failed.OrderBy(f => f.Id, StringComparer.Ordinal).ToList();
+        RunFinished(library.Logger, captioner.Reference, run.Captioned.Count, run.Skipped, failures.Count);
+        return new CaptionRunResult(captioner.Model.Id, captioner.Version.Version, run.Captioned.Count, run.Skipped, failures, [.. run.Captioned]);
     }
 
     /// <summary>Whether a media already has a caption by this model version (any status): a re-run skips it.</summary>
     public static bool HasCaptionBy(MediaSidecar sidecar, string model, string version) =>
         sidecar.Captions.Exists(c => c.Source == CaptionSources.Model && c.Model == model && c.ModelVersion == version);
 
-    private async Task<Outcome> CaptionOneAsync(ResolvedCaptioner captioner, string raw, bool overwrite, CancellationToken ct)
+    private async Task PrepareAsync(Run run, ChannelWriter<Prepared> output, CancellationToken ct)
     {
-        var id = await library.ResolveIdAsync(raw, ct).ConfigureAwait(false);
-        var stored = library.Files.ReadSidecar(id);
-        var model = captioner.Model.Id;
-        var version = captioner.Version.Version;
-        if (stored.InTrash || stored.Sidecar.Kind != MediaKinds.Image || (!overwrite && HasCaptionBy(stored.Sidecar, model, version)))
+        try
         {
-            return new Outcome.Skipped();
+            // Decoding is CPU work: as many at once as there are cores, never more than the requests need.
+            await Parallel.ForEachAsync(run.Ids, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, Environment.ProcessorCount), CancellationToken = ct }, async (raw, token) =>
+            {
+                if (await PrepareOneAsync(run, raw, token).ConfigureAwait(false) is { } item)
+                {
+                    await output.WriteAsync(item, token).ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
         }
-
-        var path = library.Layout.OriginalPath(id, stored.Sidecar.Original.Ext, stored.InTrash);
-        var image = await ProviderRegistry.PrepareImageAsync(library, stored.Sidecar, path, captioner.Provider, ct).ConfigureAwait(false);
-        var reply = await library.Remote.CaptionAsync(captioner.Provider, new CaptionRequest(image, captioner.Parameters.Prompt, captioner.Parameters.MaxTokens, captioner.Parameters.Temperature), ct).ConfigureAwait(false);
-        var text = captioner.Parameters.Clean(reply.Text);
-        if (text.Length == 0)
+        finally
         {
-            throw new ProviderException(ProviderErrors.EmptyCaption, $"{captioner.Reference} answered with an empty caption for {id[..12]}.", "Try again, or change the captioner's prompt.");
+            output.TryComplete();
         }
-
-        await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
-        var current = session.TryRead(id);
-        if (current is null || current.InTrash || (!overwrite && HasCaptionBy(current.Sidecar, model, version)))
-        {
-            return new Outcome.Skipped();
-        }
-
-        var sidecar = current.Sidecar;
-        if (overwrite)
-        {
-            // Regenerating replaces this model's captions still waiting for review; approved and rejected ones are history.
-            sidecar.Captions.RemoveAll(c => c.Source == CaptionSources.Model && c.Model == model && c.Status == CaptionStatus.Pending);
-        }
-
-        sidecar.Captions.Add(new CaptionEntry
-        {
-            Id = sidecar.NextCaptionId(),
-            Text = text,
-            Primary = false,
-            Source = CaptionSources.Model,
-            Model = model,
-            ModelVersion = version,
-            Status = CaptionStatus.Pending,
-            CreatedAt = session.Now,
-            CreatedBy = library.Actor,
-        });
-        await session.SaveAsync(sidecar, inTrash: false, ct).ConfigureAwait(false);
-        session.Audit("caption.generate", id, captioner.Reference);
-        return new Outcome.Captioned(id);
     }
 
-    private abstract record Outcome
+    private async Task<Prepared?> PrepareOneAsync(Run run, string raw, CancellationToken ct)
     {
-        public sealed record Captioned(string Id) : Outcome;
+        var captioner = run.Captioner;
+        try
+        {
+            var id = await library.ResolveIdAsync(raw, ct).ConfigureAwait(false);
+            var stored = library.Files.ReadSidecar(id);
+            if (stored.InTrash || stored.Sidecar.Kind != MediaKinds.Image || (!run.Overwrite && HasCaptionBy(stored.Sidecar, captioner.Model.Id, captioner.Version.Version)))
+            {
+                run.Skip();
+                return null;
+            }
 
-        public sealed record Skipped : Outcome;
+            var path = library.Layout.OriginalPath(id, stored.Sidecar.Original.Ext, stored.InTrash);
+            return new Prepared(raw, id, await ProviderRegistry.PrepareImageAsync(library, stored.Sidecar, path, captioner.Provider, ct).ConfigureAwait(false));
+        }
+        catch (ImageException ex)
+        {
+            run.Fail(raw, "image-" + ex.Code, ex.Message);
+        }
+        catch (TroveException ex) when (ex.Code is "media-not-found" or "ambiguous-id")
+        {
+            run.Fail(raw, ex.Code, ex.Message);
+        }
+        catch (Trove.Library.FileFormatException ex)
+        {
+            run.Fail(raw, ex.Code, ex.Message);
+        }
+
+        return null;
+    }
+
+    private async Task RequestAsync(Run run, int concurrency, ChannelReader<Prepared> input, ChannelWriter<Answered> output, CancellationTokenSource stop)
+    {
+        var captioner = run.Captioner;
+        var parameters = captioner.Parameters;
+        await Parallel.ForEachAsync(input.ReadAllAsync(stop.Token), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = stop.Token }, async (item, token) =>
+        {
+            try
+            {
+                var reply = await library.Remote.CaptionAsync(captioner.Provider, new CaptionRequest(item.Image, parameters.Prompt, parameters.MaxTokens, parameters.Temperature), token).ConfigureAwait(false);
+                var text = parameters.Clean(reply.Text);
+                if (text.Length == 0)
+                {
+                    run.Fail(item.Raw, ProviderErrors.EmptyCaption, $"{captioner.Reference} answered with an empty caption for {item.Id[..12]}.");
+                    return;
+                }
+
+                await output.WriteAsync(new Answered(item.Raw, item.Id, text), token).ConfigureAwait(false);
+            }
+            catch (ProviderException ex) when (ex.Permanent)
+            {
+                run.Stop(ex);
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+            catch (ProviderException ex)
+            {
+                run.Fail(item.Raw, ex.Code, ex.Message);
+            }
+        }).ConfigureAwait(false);
+    }
+
+    private async Task StoreAsync(Run run, ChannelReader<Answered> input, CancellationToken ct)
+    {
+        var batch = new List<Answered>(StoreBatch);
+        while (await input.WaitToReadAsync(ct).ConfigureAwait(false))
+        {
+            while (batch.Count < StoreBatch && input.TryRead(out var answer))
+            {
+                batch.Add(answer);
+            }
+
+            await StoreBatchAsync(run, batch, ct).ConfigureAwait(false);
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Most captions per write session: a few, so that what arrived is on disk within moments.</summary>
+    private const int StoreBatch = 16;
+
+    private async Task StoreBatchAsync(Run run, List<Answered> batch, CancellationToken ct)
+    {
+        var model = run.Captioner.Model.Id;
+        var version = run.Captioner.Version.Version;
+        await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
+        foreach (var answer in batch)
+        {
+            var current = session.TryRead(answer.Id);
+            if (current is null || current.InTrash || (!run.Overwrite && HasCaptionBy(current.Sidecar, model, version)))
+            {
+                run.Skip();
+                continue;
+            }
+
+            var sidecar = current.Sidecar;
+            if (run.Overwrite)
+            {
+                // Regenerating replaces this model's captions still waiting for review; approved and rejected ones are history.
+                sidecar.Captions.RemoveAll(c => c.Source == CaptionSources.Model && c.Model == model && c.Status == CaptionStatus.Pending);
+            }
+
+            sidecar.Captions.Add(new CaptionEntry
+            {
+                Id = sidecar.NextCaptionId(),
+                Text = answer.Text,
+                Primary = false,
+                Source = CaptionSources.Model,
+                Model = model,
+                ModelVersion = version,
+                Status = CaptionStatus.Pending,
+                CreatedAt = session.Now,
+                CreatedBy = library.Actor,
+            });
+            await session.SaveAsync(sidecar, inTrash: false, ct).ConfigureAwait(false);
+            session.Audit("caption.generate", answer.Id, run.Captioner.Reference);
+            run.Done(answer.Id);
+        }
+    }
+
+    private sealed record Prepared(string Raw, string Id, RemoteImage Image);
+
+    private sealed record Answered(string Raw, string Id, string Text);
+
+    /// <summary>What the stages of one run share.</summary>
+    private sealed class Run(ResolvedCaptioner captioner, bool overwrite, List<string> ids, IProgress<ProgressInfo>? progress)
+    {
+        private int _done;
+        private int _skipped;
+        private ProviderException? _permanent;
+
+        public ResolvedCaptioner Captioner { get; } = captioner;
+
+        public bool Overwrite { get; } = overwrite;
+
+        public List<string> Ids { get; } = ids;
+
+        public ConcurrentQueue<CaptionFailure> Failed { get; } = new();
+
+        public ConcurrentQueue<string> Captioned { get; } = new();
+
+        public int Skipped => Volatile.Read(ref _skipped);
+
+        public ProviderException? Permanent => Volatile.Read(ref _permanent);
+
+        public void Skip()
+        {
+            Interlocked.Increment(ref _skipped);
+            Tick();
+        }
+
+        public void Fail(string id, string code, string message)
+        {
+            Failed.Enqueue(new CaptionFailure(id, code, message));
+            Tick();
+        }
+
+        public void Done(string id)
+        {
+            Captioned.Enqueue(id);
+            Tick();
+        }
+
+        public void Stop(ProviderException ex) => Interlocked.CompareExchange(ref _permanent, ex, null);
+
+        private void Tick() => progress?.Report(new ProgressInfo("Captioning", Interlocked.Increment(ref _done), Ids.Count));
     }
 
     [LoggerMessage(EventId = 700, Level = LogLevel.Information, Message = "Captioner {Model}: {Generated} captions generated, {Skipped} skipped, {Failed} failed")]
