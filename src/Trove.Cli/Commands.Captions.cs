@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Trove.Application;
 using Trove.Application.Captioning;
+using Trove.Application.Jobs;
 using Trove.Application.Search;
 using Trove.Domain;
 
@@ -24,11 +25,21 @@ public static partial class TroveCli
                 if (!p.GetValue(now))
                 {
                     var (queued, jobs) = await CaptionJobs.EnqueueAsync(library!, ids, p.GetValue(model), p.GetValue(overwrite), ct).ConfigureAwait(false);
+                    var workers = (await JobQueue.Of(library!).LiveWorkersAsync(ct).ConfigureAwait(false)).Where(w => w.Runs(CaptionJobs.Kind)).Select(w => w.Id).ToList();
+                    string? warning = null;
+                    if (jobs.Count > 0 && workers.Count == 0)
+                    {
+                        warning = "No worker is running for this library (none has reported in within the last minute), so these jobs wait until one starts. "
+                            + "Start one with 'trove worker' (or 'trove serve', which runs one), or caption here and now with 'trove caption generate QUERY --now'.";
+                        await ctx.Output.Err.WriteLineAsync("warning: " + warning).ConfigureAwait(false);
+                    }
+
                     ctx.Output.Result(
-                        new { media = ids.Count, model = queued.Model.Id, version = queued.Version.Version, jobs = jobs.Select(j => j.Id) },
+                        new { media = ids.Count, model = queued.Model.Id, version = queued.Version.Version, jobs = jobs.Select(j => j.Id), workers, warning },
                         w => w.WriteLine(ids.Count == 0
                             ? "No media match; nothing was queued."
-                            : $"Queued {jobs.Count} caption job(s) with {queued.Reference} for {ids.Count} media: {string.Join(", ", jobs.Select(j => j.Id))}. A worker ('trove serve' or 'trove worker') runs them."));
+                            : $"Queued {jobs.Count} caption job(s) with {queued.Reference} for {ids.Count} media: {string.Join(", ", jobs.Select(j => j.Id))}. "
+                                + (workers.Count > 0 ? $"Worker {string.Join(", ", workers)} will run them." : "They run once a worker ('trove worker' or 'trove serve') is started.")));
                     return 0;
                 }
 

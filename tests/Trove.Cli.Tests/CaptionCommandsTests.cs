@@ -115,6 +115,12 @@ public sealed class CaptionCommandsTests : IAsyncLifetime
         Assert.Equal(1, await CountAsync("caption-status:rejected"));
         var usage = await Cli.InAsync(Library, "caption", "review", ids[2], "1", "--approve", "--reject");
         usage.ShouldExit(2);
+
+        // Without --now the work is queued; with no worker alive, the CLI says so and how to get it done.
+        var queued = (await Cli.InAsync(Library, "caption", "generate", "", "--model", "cap", "--overwrite", "--json")).ShouldSucceed();
+        Assert.Single(queued.Json.GetProperty("jobs").EnumerateArray());
+        Assert.Contains("trove worker", queued.Json.GetProperty("warning").GetString(), StringComparison.Ordinal);
+        Assert.Contains("warning: No worker is running", queued.Stderr, StringComparison.Ordinal);
         AssertKeyNowhereInLibrary();
     }
 
