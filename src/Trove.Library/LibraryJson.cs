@@ -53,41 +53,33 @@ public static class LibraryJson
     }
 
     /// <summary>Reads models.json: schema checked, then every model and version validated (errors name the model).</summary>
-    public static Trove.Domain.Models.ModelCatalog ReadModels(byte[] bytes, string path)
-    {
-        var schema = PeekSchema(bytes, path, "models-malformed");
-        if (schema > Trove.Domain.Models.ModelCatalog.CurrentSchema)
-        {
-            throw NewerSchema(path, schema, Trove.Domain.Models.ModelCatalog.CurrentSchema, "model registry");
-        }
-
-        var catalog = Deserialize(bytes, path, LibraryJsonContext.Default.ModelCatalog, "models-malformed");
-        var errors = catalog.Validate();
-        if (errors.Count > 0)
-        {
-            throw new FileFormatException("models-invalid", path, string.Join("; ", errors), hint: "Fix models.json in a text editor, or change it with 'trove models'.");
-        }
-
-        return catalog;
-    }
+    public static Trove.Domain.Models.ModelCatalog ReadModels(byte[] bytes, string path) =>
+        ReadValidated(bytes, path, LibraryJsonContext.Default.ModelCatalog, "models", "model registry", Trove.Domain.Models.ModelCatalog.CurrentSchema, c => c.Validate(), "trove models");
 
     /// <summary>Reads providers.json: schema checked, then every provider validated (errors name the provider).</summary>
-    public static Trove.Domain.Models.ProviderCatalog ReadProviders(byte[] bytes, string path)
+    public static Trove.Domain.Models.ProviderCatalog ReadProviders(byte[] bytes, string path) =>
+        ReadValidated(bytes, path, LibraryJsonContext.Default.ProviderCatalog, "providers", "provider list", Trove.Domain.Models.ProviderCatalog.CurrentSchema, c => c.Validate(), "trove providers");
+
+    /// <summary>
+    /// A registry file: its schema checked (a newer one is refused), read (<c>{code}-malformed</c> with line and column),
+    /// then validated as a whole (<c>{code}-invalid</c> listing every problem, with the command that edits it).
+    /// </summary>
+    private static T ReadValidated<T>(byte[] bytes, string path, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, string code, string what, int currentSchema, Func<T, IReadOnlyList<string>> validate, string command)
     {
-        var schema = PeekSchema(bytes, path, "providers-malformed");
-        if (schema > Trove.Domain.Models.ProviderCatalog.CurrentSchema)
+        var schema = PeekSchema(bytes, path, code + "-malformed");
+        if (schema > currentSchema)
         {
-            throw NewerSchema(path, schema, Trove.Domain.Models.ProviderCatalog.CurrentSchema, "provider list");
+            throw NewerSchema(path, schema, currentSchema, what);
         }
 
-        var catalog = Deserialize(bytes, path, LibraryJsonContext.Default.ProviderCatalog, "providers-malformed");
-        var errors = catalog.Validate();
+        var value = Deserialize(bytes, path, info, code + "-malformed");
+        var errors = validate(value);
         if (errors.Count > 0)
         {
-            throw new FileFormatException("providers-invalid", path, string.Join("; ", errors), hint: "Fix providers.json in a text editor, or change it with 'trove providers'.");
+            throw new FileFormatException(code + "-invalid", path, string.Join("; ", errors), hint: $"Fix {Path.GetFileName(path)} in a text editor, or change it with '{command}'.");
         }
 
-        return catalog;
+        return value;
     }
 
     public static LibraryManifest ReadManifest(byte[] bytes, string path) =>
