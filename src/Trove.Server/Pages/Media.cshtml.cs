@@ -41,6 +41,10 @@ public sealed class MediaModel(
     [BindProperty(SupportsGet = true)]
     public int? I { get; set; }
 
+    /// <summary>A generated caption opened for editing (the Edit link without JavaScript: <c>?edit=N</c>).</summary>
+    [BindProperty(SupportsGet = true)]
+    public int? Edit { get; set; }
+
     public MediaView View { get; private set; } = null!;
 
     public MediaSidecar Sidecar => View.Sidecar;
@@ -84,7 +88,7 @@ public sealed class MediaModel(
         CanEdit = Permissions.CanEditMedia(principal, Sidecar);
         CanCollect = Permissions.CanCreateCollections(principal);
         Tags = MediaTagsPanel.From(View, CanEdit);
-        Captions = new MediaCaptionsPanel(Id, Sidecar.Captions, CanEdit);
+        Captions = new MediaCaptionsPanel(Id, Sidecar.Captions, CanEdit) { Editing = CanEdit ? Edit : null };
         Crops = MediaCropsPanel.From(Sidecar, CanEdit);
         Masks = await LoadMasksAsync(Id, CanEdit, ct).ConfigureAwait(false);
         Collections = await LoadCollectionsAsync(Sidecar, CanCollect, ct).ConfigureAwait(false);
@@ -131,6 +135,19 @@ public sealed class MediaModel(
         var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
         var listing = await captionService.MarkPrimaryAsync(resolved, caption, ct).ConfigureAwait(false);
         Notify($"Caption #{caption} is now the primary one.");
+        return Respond("_MediaCaptions", new MediaCaptionsPanel(resolved, listing.Captions, true));
+    }
+
+    /// <summary>
+    /// Reviews a generated caption: <paramref name="decision"/> approve (with <paramref name="text"/> when it was
+    /// edited), reject, or primary (approve and make it the primary caption). The same service call as the API's.
+    /// </summary>
+    public async Task<IActionResult> OnPostReviewCaptionAsync(string id, int caption, string? decision, string? text, CancellationToken ct)
+    {
+        var action = CaptionReview.Parse(decision);
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        var listing = await captionService.ReviewAsync(resolved, caption, action, action == CaptionReviewAction.Reject ? null : text, ct).ConfigureAwait(false);
+        Notify(CaptionReview.Describe(action, caption, listing));
         return Respond("_MediaCaptions", new MediaCaptionsPanel(resolved, listing.Captions, true));
     }
 
@@ -362,7 +379,53 @@ public sealed record MediaTagGroup(string Category, IReadOnlyList<TagEntry> Tags
     public string CssClass => MediaTagsPanel.CategoryOrder.Contains(Category) ? "cat-" + Category : "cat-other";
 }
 
-public sealed record MediaCaptionsPanel(string Id, IReadOnlyList<CaptionEntry> Captions, bool CanEdit);
+/// <summary>
+/// A media's captions: people's and approved generated ones, then the generated ones waiting for review, then the
+/// rejected ones (collapsed). <see cref="Editing"/> opens one pending caption's text box (the Edit link without JavaScript).
+/// </summary>
+public sealed record MediaCaptionsPanel(string Id, IReadOnlyList<CaptionEntry> Captions, bool CanEdit)
+{
+    public int? Editing { get; init; }
+
+    /// <summary>Pending first (they want a decision), then the approved ones, rejected last; each in their own order.</summary>
+    public IReadOnlyList<CaptionEntry> Ordered => Captions.OrderBy(c => c.EffectiveStatus switch { CaptionStatus.Pending => 0, CaptionStatus.Rejected => 2, _ => 1 }).ToList();
+
+    public int Approved => Captions.Count(c => c.IsApproved);
+
+    public int Pending => Captions.Count(c => c.EffectiveStatus == CaptionStatus.Pending);
+
+    /// <summary>"model@version" of a generated caption.</summary>
+    public static string Provenance(CaptionEntry c)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        return (c.Model ?? "model") + (c.ModelVersion is { Length: > 0 } v ? "@" + v : string.Empty);
+    }
+}
+
+/// <summary>What the caption review forms (image page, caption queue) send, and what the toast says afterwards.</summary>
+public static class CaptionReview
+{
+    public static CaptionReviewAction Parse(string? decision) => (decision ?? string.Empty).Trim().ToLowerInvariant() switch
+    {
+        "approve" => CaptionReviewAction.Approve,
+        "reject" => CaptionReviewAction.Reject,
+        "primary" => CaptionReviewAction.Primary,
+        _ => throw new TroveUsageException("bad-action", $"'{decision}' is not a caption review decision.", "Choose approve, reject or primary."),
+    };
+
+    public static string Describe(CaptionReviewAction action, int caption, CaptionListing listing)
+    {
+        ArgumentNullException.ThrowIfNull(listing);
+        var entry = listing.Captions.FirstOrDefault(c => c.Id == caption);
+        var edited = entry?.GeneratedText is not null && action != CaptionReviewAction.Reject ? " with your edit" : string.Empty;
+        return action switch
+        {
+            CaptionReviewAction.Reject => $"Caption #{caption} rejected.",
+            CaptionReviewAction.Primary => $"Caption #{caption} approved{edited}; it is now the primary one.",
+            _ => $"Caption #{caption} approved{edited}.",
+        };
+    }
+}
 
 public sealed record MediaCropsPanel(string Id, int? Width, int? Height, IReadOnlyList<CropEntry> Crops, bool CanEdit)
 {

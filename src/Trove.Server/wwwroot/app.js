@@ -277,12 +277,43 @@
     form.submit();
   });
 
-  // Ctrl/Cmd+Enter submits a textarea's form (captions).
+  // Ctrl/Cmd+Enter submits a textarea's form (captions) with its default button, when it names one (clicked, so that
+  // htmx sends the button's decision).
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && e.target.tagName === 'TEXTAREA' && e.target.form) {
       e.preventDefault();
-      e.target.form.requestSubmit();
+      const button = e.target.form.querySelector('[data-default-submit]');
+      if (button) button.click(); else e.target.form.requestSubmit();
     }
+  });
+
+  // Generated captions on the image page: Edit opens the caption's text box in place (its link does the same without
+  // JavaScript, ?edit=N); Cancel or Esc puts the model's text back and closes it.
+  const Captions = {
+    edit(item, on) {
+      const box = item && $('.caption-edit', item);
+      if (!box) return;
+      const text = $('textarea', box);
+      box.hidden = !on;
+      text.disabled = !on;
+      item.classList.toggle('editing', on);
+      if (on) {
+        text.focus();
+        text.setSelectionRange(text.value.length, text.value.length);
+      } else {
+        text.value = text.defaultValue;
+        $('[data-action="caption-edit"]', item)?.focus();
+      }
+    },
+  };
+  document.addEventListener('click', (e) => {
+    const link = e.target.closest?.('[data-action="caption-edit"], [data-action="caption-edit-cancel"]');
+    if (!link) return;
+    e.preventDefault();
+    Captions.edit(link.closest('[data-testid="caption"]'), link.dataset.action === 'caption-edit');
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && e.target.closest?.('.caption-edit')) { e.preventDefault(); Captions.edit(e.target.closest('[data-testid="caption"]'), false); }
   });
 
   // After a successful htmx form post that re-renders its panel, keep the keyboard where it was.
