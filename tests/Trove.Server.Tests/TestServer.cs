@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Trove.Application;
 using Trove.Application.Accounts;
 using Trove.Application.Ports;
+using Trove.Domain;
 using Trove.Imaging.Vips;
 using Trove.Index.Sqlite;
 using Trove.Library;
@@ -155,6 +156,30 @@ public sealed class TestServer : IAsyncDisposable
             return report.Media;
         }
     }
+
+    /// <summary>Adds a caption the way a captioner model writes one (pending review) and returns its number.</summary>
+    public async Task<int> AddGeneratedCaptionAsync(string id, string text, string model = "florence", string version = "2")
+    {
+        await using var session = await Library.BeginWriteAsync(CancellationToken.None);
+        var stored = session.Read(id);
+        var number = stored.Sidecar.NextCaptionId();
+        stored.Sidecar.Captions.Add(new CaptionEntry
+        {
+            Id = number,
+            Text = text,
+            Source = CaptionSources.Model,
+            Model = model,
+            ModelVersion = version,
+            Status = CaptionStatus.Pending,
+            CreatedAt = session.Now,
+            CreatedBy = "worker",
+        });
+        await session.SaveAsync(stored.Sidecar, stored.InTrash, CancellationToken.None);
+        return number;
+    }
+
+    /// <summary>The media's captions as stored in its sidecar.</summary>
+    public IReadOnlyList<CaptionEntry> CaptionsOf(string id) => Library.Files.ReadSidecar(id).Sidecar.Captions;
 
     public static async Task<JsonNode> JsonAsync(HttpResponseMessage response)
     {

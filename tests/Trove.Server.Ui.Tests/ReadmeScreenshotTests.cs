@@ -10,8 +10,8 @@ namespace Trove.Server.Ui.Tests;
 
 /// <summary>
 /// The README's screenshots: a library of photo-like pictures (painted by <see cref="Scenes"/>) with tags, captions,
-/// collections and pending model suggestions, shown in the gallery, on an image page with a crop being drawn, and in
-/// the review queue. Each test asserts what its screenshot shows. Screenshots go to artifacts/screenshots/readme-*.png;
+/// collections and pending model suggestions and captions, shown in the gallery, on an image page with a crop being
+/// drawn, in the review queue and in the caption review queue. Each test asserts what its screenshot shows. Screenshots go to artifacts/screenshots/readme-*.png;
 /// with TROVE_README_IMAGES=1 (<c>make readme-images</c>) they are also written to docs/images/.
 /// </summary>
 [Collection(BrowserCollection.Name)]
@@ -161,6 +161,40 @@ public sealed class ReadmeScreenshotTests(BrowserFixture browser) : UiTest(brows
         await Assertions.Expect(first.Locator("img")).ToHaveJSPropertyAsync("complete", true);
         await AssertImagesLoadedAsync();
         await ReadmeScreenshotAsync("review");
+    }
+
+    [Fact]
+    public async Task Readme_caption_review_queue_with_generated_captions()
+    {
+        // Tagged pictures without captions, each with what a captioner wrote for it, waiting for review.
+        var ids = await ImportAsync([("beach-sunset", 1), ("autumn-lake", 1), ("lighthouse", 1)]);
+        string[] written =
+        [
+            "The sun setting over a calm sea seen from a sandy beach, the sky glowing orange and pink.",
+            "A calm lake reflecting orange and yellow autumn trees on a clear day.",
+            "A white lighthouse with a red top standing on a rocky cliff above a choppy sea, under a cloudy sky.",
+        ];
+        for (var i = 0; i < ids.Count; i++)
+        {
+            await Server.AddGeneratedCaptionAsync(ids[i].Id, written[i], "florence-2-large", "2024-06");
+        }
+
+        await Server.AddGeneratedCaptionAsync(ids[0].Id, "A beach at sunset.", "blip2", "1");
+
+        await SignInAsync("mod");
+        await Page.GotoAsync("/review/captions");
+        var cards = Page.GetByTestId("caption-card");
+        await Assertions.Expect(cards).ToHaveCountAsync(ids.Count);
+        await Assertions.Expect(Page.GetByTestId("caption-review-summary")).ToHaveTextAsync($"{written.Length + 1} pending captions on {ids.Count} images.");
+        var first = cards.First;
+        var firstId = await first.GetAttributeAsync("data-id");
+        var index = ids.ToList().FindIndex(p => p.Id == firstId);
+        await Assertions.Expect(first.GetByTestId("caption-review-text").First).ToHaveValueAsync(written[index]);
+        await Assertions.Expect(first.GetByTestId("caption-model").First).ToHaveTextAsync("florence-2-large@2024-06");
+        await Assertions.Expect(first.GetByTestId("caption-item").First).ToHaveClassAsync(new Regex("\\bcurrent\\b"));
+        await Assertions.Expect(first.Locator("img")).ToHaveJSPropertyAsync("complete", true);
+        await AssertImagesLoadedAsync();
+        await ReadmeScreenshotAsync("caption-review");
     }
 
     private async Task<IReadOnlyList<(Scenes.Scene Scene, string Id)>> ImportAsync(IReadOnlyList<(string Scene, int Seed)> pictures, bool tagged = true)
