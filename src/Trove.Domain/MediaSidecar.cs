@@ -42,6 +42,9 @@ public sealed class MediaSidecar
 
     public List<RelationEntry> Relations { get; set; } = [];
 
+    /// <summary>For a media an image-to-image model made from another: which, with what, when (docs/library-format.md, "Derived media").</summary>
+    public DerivationInfo? DerivedFrom { get; set; }
+
     public List<ReviewDecision> Reviews { get; set; } = [];
 
     /// <summary>Tags proposed by models, with their review state (human decisions, so they live in the file).</summary>
@@ -248,7 +251,40 @@ public static class RelationTypes
     public const string MaskOf = "mask-of";
     public const string DerivedFrom = "derived-from";
 
-    public static bool IsKnown(string t) => t is Similar or DuplicateOf or MaskOf or DerivedFrom;
+    /// <summary>On an original: a media derived from it (the other direction of <see cref="DerivedFrom"/>).</summary>
+    public const string Derivative = "derivative";
+
+    public static bool IsKnown(string t) => t is Similar or DuplicateOf or MaskOf or DerivedFrom or Derivative;
+}
+
+/// <summary>
+/// The lineage of a derived media: the original it was made from, the model and version, the parameters as given
+/// (sorted, so the same run always reads the same), when and by whom, and whether its maker kept it (an unkept result
+/// expires after the retention period; a kept one is an ordinary media).
+/// </summary>
+public sealed class DerivationInfo
+{
+    public string Id { get; set; } = string.Empty;
+
+    public string Model { get; set; } = string.Empty;
+
+    public string Version { get; set; } = string.Empty;
+
+    public SortedDictionary<string, string> Parameters { get; set; } = new(StringComparer.Ordinal);
+
+    public DateTimeOffset At { get; set; }
+
+    public string? By { get; set; }
+
+    public bool Kept { get; set; }
+
+    /// <summary>When an unkept result is moved to the trash (null once kept).</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>Whether this is the result of running <paramref name="model"/>@<paramref name="version"/> with exactly <paramref name="parameters"/> on <paramref name="original"/>.</summary>
+    public bool SameRun(string original, string model, string version, IReadOnlyDictionary<string, string> parameters) =>
+        Id == original && Model == model && Version == version
+        && Parameters.Count == parameters.Count && parameters.All(p => Parameters.TryGetValue(p.Key, out var v) && v == p.Value);
 }
 
 public sealed class RelationEntry

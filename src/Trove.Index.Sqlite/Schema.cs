@@ -32,7 +32,9 @@ internal static class Schema
             stamp_digest TEXT NOT NULL,
             taken_at INTEGER,
             crop_count INTEGER NOT NULL,
-            seq INTEGER NOT NULL);
+            seq INTEGER NOT NULL,
+            derived_from TEXT,
+            derived_model TEXT);
         CREATE INDEX IF NOT EXISTS media_created ON media(in_trash, created_at, id);
         CREATE INDEX IF NOT EXISTS media_seq ON media(seq);
         CREATE TABLE IF NOT EXISTS removed_media(seq INTEGER PRIMARY KEY, rid INTEGER NOT NULL);

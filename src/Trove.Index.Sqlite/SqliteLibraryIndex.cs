@@ -344,7 +344,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             : $"SELECT {select} FROM media m JOIN {table} x ON x.rid=m.rid WHERE m.seq > $s ORDER BY {order}";
 
         await using var media = lease.Command(
-            "SELECT rid, id, in_trash, kind, ext, size, width, height, created_at, taken_at, uploader, mask_source, phash, dhash, crop_count FROM media WHERE seq > $s ORDER BY rid",
+            "SELECT rid, id, in_trash, kind, ext, size, width, height, created_at, taken_at, uploader, mask_source, phash, dhash, crop_count, derived_from, derived_model FROM media WHERE seq > $s ORDER BY rid",
             ("$s", afterSeq));
         await using var tagRows = lease.Command(Children("x.rid, x.tid", "media_tags", "x.rid"), ("$s", afterSeq));
         await using var captionRows = lease.Command(Children("x.rid, x.text, x.status", "captions", "x.rid, x.caption_id"), ("$s", afterSeq));
@@ -388,6 +388,8 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
                 PHash = m.IsDBNull(12) ? null : unchecked((ulong)m.GetInt64(12)),
                 DHash = m.IsDBNull(13) ? null : unchecked((ulong)m.GetInt64(13)),
                 CropCount = m.GetInt32(14),
+                DerivedFrom = m.IsDBNull(15) ? null : m.GetString(15),
+                DerivedModel = m.IsDBNull(16) ? null : m.GetString(16),
                 Tags = tagList,
                 Captions = CaptionRow.Approved(captionList),
                 CaptionStatuses = CaptionRow.Statuses(captionList),
@@ -845,14 +847,14 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             {
                 await DeleteChildrenAsync(existing, ct).ConfigureAwait(false);
                 await ExecAsync(
-                    "UPDATE media SET in_trash=$a1, kind=$a2, ext=$a3, media_type=$a4, size=$a5, width=$a6, height=$a7, created_at=$a8, updated_at=$a9, revision=$a10, uploader=$a11, mask_source=$a12, mask_category=$a13, tag_count=$a14, caption=$a15, stamp_size=$a16, stamp_mtime=$a17, stamp_digest=$a18, phash=$a19, dhash=$a20, taken_at=$a21, crop_count=$a22, seq=$a23 WHERE rid=$a0",
-                    ct, [existing, .. MediaValues(s, inTrash, stamp), seq]).ConfigureAwait(false);
+                    "UPDATE media SET in_trash=$a1, kind=$a2, ext=$a3, media_type=$a4, size=$a5, width=$a6, height=$a7, created_at=$a8, updated_at=$a9, revision=$a10, uploader=$a11, mask_source=$a12, mask_category=$a13, tag_count=$a14, caption=$a15, stamp_size=$a16, stamp_mtime=$a17, stamp_digest=$a18, phash=$a19, dhash=$a20, taken_at=$a21, crop_count=$a22, seq=$a23, derived_from=$a24, derived_model=$a25 WHERE rid=$a0",
+                    ct, [existing, .. MediaValues(s, inTrash, stamp), seq, s.DerivedFrom?.Id, s.DerivedFrom?.Model]).ConfigureAwait(false);
             }
             else
             {
                 rid = (long)(await ScalarAsync(
-                    "INSERT INTO media(id, in_trash, kind, ext, media_type, size, width, height, created_at, updated_at, revision, uploader, mask_source, mask_category, tag_count, caption, stamp_size, stamp_mtime, stamp_digest, phash, dhash, taken_at, crop_count, seq) VALUES($a0,$a1,$a2,$a3,$a4,$a5,$a6,$a7,$a8,$a9,$a10,$a11,$a12,$a13,$a14,$a15,$a16,$a17,$a18,$a19,$a20,$a21,$a22,$a23) RETURNING rid",
-                    ct, [s.Id, .. MediaValues(s, inTrash, stamp), seq]).ConfigureAwait(false))!;
+                    "INSERT INTO media(id, in_trash, kind, ext, media_type, size, width, height, created_at, updated_at, revision, uploader, mask_source, mask_category, tag_count, caption, stamp_size, stamp_mtime, stamp_digest, phash, dhash, taken_at, crop_count, seq, derived_from, derived_model) VALUES($a0,$a1,$a2,$a3,$a4,$a5,$a6,$a7,$a8,$a9,$a10,$a11,$a12,$a13,$a14,$a15,$a16,$a17,$a18,$a19,$a20,$a21,$a22,$a23,$a24,$a25) RETURNING rid",
+                    ct, [s.Id, .. MediaValues(s, inTrash, stamp), seq, s.DerivedFrom?.Id, s.DerivedFrom?.Model]).ConfigureAwait(false))!;
             }
 
             var r = rid.Value;

@@ -53,6 +53,12 @@ public sealed class SearchDocument
 
     public int CropCount { get; init; }
 
+    /// <summary>For a derived media: the id of the original it was made from.</summary>
+    public string? DerivedFrom { get; init; }
+
+    /// <summary>For a derived media: the model (id) that made it.</summary>
+    public string? DerivedModel { get; init; }
+
     /// <summary>Tags suggested for the media and still waiting for review.</summary>
     public IReadOnlyList<string> PendingSuggestions { get; init; } = [];
 }

@@ -28,12 +28,14 @@ public sealed partial class SearchIndex
                 HasWhat.Caption => Postings(index._hasCaption),
                 HasWhat.Crop => Postings(index._hasCrop),
                 HasWhat.Suggestions => Postings(index._hasSuggestions),
+                HasWhat.Derived => Postings(index._derived),
                 _ => new MaskHolderPlan(index._maskSources.Count),
             },
             SuggestedTerm s => s.IsWildcard
                 ? Wildcard(index._suggested, s.Pattern, s.Span)
                 : Postings(index._suggested.Find(index.Resolve(s.Pattern), out _)),
             CaptionTerm c => Caption(c),
+            DerivedFromTerm f => Wildcard(index._derivedFrom, f.IdPrefix + "*", f.Span),
             SimilarTerm s => Similar(s),
             IdPrefixTerm i => new IdPrefixPlan(i.Prefix, Math.Max(1, index._count >> Math.Min(60, 4 * i.Prefix.Length))),
             _ => throw new InvalidOperationException($"Unexpected query node {node.GetType().Name}."),
@@ -128,6 +130,7 @@ public sealed partial class SearchIndex
                     ChoiceField.Type => index._types.Find(v, out _),
                     ChoiceField.Uploader => index._uploaders.Find(v, out _),
                     ChoiceField.CaptionStatus => index._captionStatuses.Find(v, out _),
+                    ChoiceField.DerivedModel => index._derivedModel.Find(v, out _),
                     _ => index.FindCollection(v) is { } id ? index._collections.Find(id, out _) : null,
                 };
                 if (postings is { Count: > 0 })

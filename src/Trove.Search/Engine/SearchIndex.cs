@@ -20,9 +20,12 @@ public sealed partial class SearchIndex : IDisposable
     private readonly Facet _collections = new(StringComparer.Ordinal);
     private readonly Facet _suggested = new(StringComparer.Ordinal);
     private readonly Facet _captionStatuses = new(StringComparer.Ordinal);
+    private readonly Facet _derivedFrom = new(StringComparer.Ordinal);
+    private readonly Facet _derivedModel = new(StringComparer.Ordinal);
     private readonly CaptionIndex _captions = new();
     private readonly Postings _hasCaption = new();
     private readonly Postings _hasCrop = new();
+    private readonly Postings _derived = new();
     private readonly Postings _hasSuggestions = new();
     private readonly Dictionary<ulong, int> _byId = [];
     private readonly Dictionary<string, int> _byIdOverflow = new(StringComparer.Ordinal);
@@ -136,6 +139,9 @@ public sealed partial class SearchIndex : IDisposable
             _captions.Set(d, doc.Captions, universe);
             SetFlag(_hasCaption, d, doc.Captions.Any(c => !string.IsNullOrWhiteSpace(c)), universe);
             SetFlag(_hasCrop, d, doc.CropCount > 0, universe);
+            SetFlag(_derived, d, doc.DerivedFrom is not null, universe);
+            _derivedFrom.Set(d, doc.DerivedFrom is { } from ? [from] : [], universe);
+            _derivedModel.Set(d, doc.DerivedModel is { } model ? [model] : [], universe);
             SetFlag(_hasSuggestions, d, doc.PendingSuggestions.Count > 0, universe);
             if (doc.MaskSource is { } source)
             {
@@ -221,8 +227,8 @@ public sealed partial class SearchIndex : IDisposable
             long bytes = (_present.Length + _live.Length + _hashed.Length + _ids.Length + _phash.Length + _dhash.Length) * 8L;
             bytes += (_width.Length + _height.Length + _ratio.Length + _tagCount.Length) * 4L;
             bytes += (_pixels.Length + _size.Length + _created.Length + _taken.Length) * 8L;
-            bytes += _tags.Bytes + _types.Bytes + _kinds.Bytes + _uploaders.Bytes + _collections.Bytes + _suggested.Bytes + _captionStatuses.Bytes + _captions.Bytes;
-            bytes += _hasCaption.Bytes + _hasCrop.Bytes + _hasSuggestions.Bytes + (_byId.Count * 24L);
+            bytes += _tags.Bytes + _types.Bytes + _kinds.Bytes + _uploaders.Bytes + _collections.Bytes + _suggested.Bytes + _captionStatuses.Bytes + _derivedFrom.Bytes + _derivedModel.Bytes + _captions.Bytes;
+            bytes += _hasCaption.Bytes + _hasCrop.Bytes + _derived.Bytes + _hasSuggestions.Bytes + (_byId.Count * 24L);
             lock (_views)
             {
                 bytes += _views.Values.Sum(v => v.Bytes);
@@ -311,6 +317,9 @@ public sealed partial class SearchIndex : IDisposable
         _captions.Clear(d, universe);
         _hasCaption.Remove(d, universe);
         _hasCrop.Remove(d, universe);
+        _derived.Remove(d, universe);
+        _derivedFrom.Clear(d, universe);
+        _derivedModel.Clear(d, universe);
         _hasSuggestions.Remove(d, universe);
         _maskSources.Remove(d);
         Touch(d);

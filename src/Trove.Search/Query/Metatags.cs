@@ -12,6 +12,7 @@ public static class Metatags
     [
         "width", "height", "mpixels", "ratio", "filesize", "date", "taken", "type", "kind", "tagcount", "collection",
         "has", "suggested", "caption", "caption-status", "similar", "id", "uploader", "order",
+        "derived", "derivedfrom", "model",
     ];
 
     /// <summary>File types <c>type:</c> knows, with the spellings people also use.</summary>
@@ -56,6 +57,16 @@ public static class Metatags
             "caption" => Caption(value, text, span),
             "similar" => Similar(value, text, span),
             "id" => IdPrefix(value, text, span),
+            "derived" => value.ToLowerInvariant() switch
+            {
+                "yes" or "true" => new HasTerm(HasWhat.Derived, span),
+                "no" or "false" => new NotNode(new HasTerm(HasWhat.Derived, span), span),
+                _ => throw QueryErrors.Term(text, span, "derived: takes yes or no"),
+            },
+            "derivedfrom" => value.ToLowerInvariant() is var prefix && prefix.Length is >= 6 and <= 64 && MediaId.IsLowerHex(prefix)
+                ? new DerivedFromTerm(prefix, span)
+                : throw QueryErrors.Term(text, span, "derivedfrom: takes a media id or its first 6 or more hexadecimal characters"),
+            "model" => new ChoiceTerm(ChoiceField.DerivedModel, [value.Trim().ToLowerInvariant()], span),
             "order" => new OrderTerm(Order(value, text, span), span),
             _ => throw QueryErrors.UnknownMetatag(name, span),
         };

@@ -78,6 +78,9 @@ public enum ChoiceField
 
     /// <summary><c>caption-status:pending</c>: the media has a caption in that review state.</summary>
     CaptionStatus,
+
+    /// <summary><c>model:ID</c>: the media was made by that image-to-image model.</summary>
+    DerivedModel,
 }
 
 /// <summary><c>kind:image</c>, <c>type:png,webp</c>, <c>uploader:ann</c>, <c>collection:"Red things"</c>: any of the values.</summary>
@@ -89,7 +92,13 @@ public enum HasWhat
     Crop,
     Mask,
     Suggestions,
+
+    /// <summary><c>derived:yes</c>: made from another media by a model.</summary>
+    Derived,
 }
+
+/// <summary><c>derivedfrom:3fd6e6</c>: media made from the media whose id starts with the prefix.</summary>
+public sealed record DerivedFromTerm(string IdPrefix, SourceSpan Span) : QueryNode(Span);
 
 /// <summary><c>has:caption</c>: the media has at least one of these.</summary>
 public sealed record HasTerm(HasWhat What, SourceSpan Span) : QueryNode(Span);
