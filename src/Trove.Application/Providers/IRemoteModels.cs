@@ -20,6 +20,16 @@ public sealed record RemoteLabel(string Label, double Score);
 
 public sealed record ClassifyReply(IReadOnlyList<RemoteLabel> Labels, TimeSpan Elapsed, int Attempts);
 
+/// <summary>
+/// Ask for a new image made from this one (image-to-image: restoration, upscaling, an instructed edit). Without a
+/// prompt or parameters the image bytes are the whole request; with them they go along as the task's parameters
+/// (the prompt as <c>prompt</c>; a value that is valid JSON is sent as that JSON, any other as a string).
+/// </summary>
+public sealed record TransformRequest(RemoteImage Image, string? Prompt, IReadOnlyDictionary<string, string>? Parameters);
+
+/// <summary>The image the provider answered (its bytes checked to be the PNG, JPEG or WebP it said), with how long the call took over all attempts.</summary>
+public sealed record TransformReply(byte[] Data, string MediaType, TimeSpan Elapsed, int Attempts);
+
 /// <summary>What <c>trove providers test</c> found: it answered (and how fast), or the exact failure.</summary>
 public sealed record ProviderProbe(string Provider, bool Ok, TimeSpan Latency, int? Status, string? Code, string Message);
 
@@ -37,6 +47,12 @@ public interface IRemoteModels
     Task<CaptionReply> CaptionAsync(ProviderDefinition provider, CaptionRequest request, CancellationToken ct);
 
     Task<ClassifyReply> ClassifyAsync(ProviderDefinition provider, ClassifyRequest request, CancellationToken ct);
+
+    /// <summary>
+    /// Image-to-image (hf-inference providers only): the image the model made from <paramref name="request"/>'s. A
+    /// provider whose protocol cannot do it fails at once with <see cref="ProviderErrors.Unsupported"/> (permanent), sending nothing.
+    /// </summary>
+    Task<TransformReply> TransformAsync(ProviderDefinition provider, TransformRequest request, CancellationToken ct);
 
     /// <summary>Sends one tiny request (a 32×32 grey image, a few tokens) and reports latency or the exact failure; never throws for the provider's faults.</summary>
     Task<ProviderProbe> TestAsync(ProviderDefinition provider, CancellationToken ct);
@@ -95,6 +111,9 @@ public static class ProviderErrors
 
     /// <summary>The model names a provider that providers.json does not have. Permanent.</summary>
     public const string NotFound = "provider-not-found";
+
+    /// <summary>The provider's protocol cannot do what was asked (image-to-image on an OpenAI-compatible provider). Permanent; nothing is sent.</summary>
+    public const string Unsupported = "provider-unsupported";
 }
 
 /// <summary>Where remote calls are not configured (tests that do not need them, hosts without HTTP).</summary>
@@ -105,6 +124,8 @@ public sealed class UnavailableRemoteModels(string message) : IRemoteModels
     public Task<CaptionReply> CaptionAsync(ProviderDefinition provider, CaptionRequest request, CancellationToken ct) => throw Fail();
 
     public Task<ClassifyReply> ClassifyAsync(ProviderDefinition provider, ClassifyRequest request, CancellationToken ct) => throw Fail();
+
+    public Task<TransformReply> TransformAsync(ProviderDefinition provider, TransformRequest request, CancellationToken ct) => throw Fail();
 
     public Task<ProviderProbe> TestAsync(ProviderDefinition provider, CancellationToken ct) =>
         Task.FromResult(new ProviderProbe(provider?.Name ?? "?", false, TimeSpan.Zero, null, "remote-unavailable", Status.Message ?? "Remote providers are not available."));
