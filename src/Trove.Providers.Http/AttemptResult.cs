@@ -10,6 +10,7 @@ internal enum FailureKind
     Truncated,
     NotJson,
     BadResponse,
+    NotImage,
     Auth,
     ModelNotFound,
     ClientError,

@@ -92,6 +92,32 @@ public sealed class HttpRemoteModels : IRemoteModels, IDisposable
     }
 
     /// <summary>
+    /// Image-to-image over the HuggingFace inference protocol: <c>POST {url}/models/{model}</c> with the image as the
+    /// body (or, with a prompt or parameters, <c>{"inputs":BASE64,"parameters":{…}}</c>), answered by the image itself,
+    /// through the same pipeline as the other calls. An answer that is not a PNG, JPEG or WebP (by its Content-Type
+    /// and its bytes), or larger than <see cref="HttpRemoteModelsOptions.MaxImageResponseBytes"/>, is a bad response.
+    /// An OpenAI-compatible provider cannot do this: <see cref="ProviderErrors.Unsupported"/>, and nothing is sent.
+    /// </summary>
+    public async Task<TransformReply> TransformAsync(ProviderDefinition provider, TransformRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.Image);
+        if (provider.Kind == ProviderKinds.OpenAi)
+        {
+            throw ProviderFailures.TransformUnsupported(provider);
+        }
+
+        ct.ThrowIfCancellationRequested();
+        var (body, contentType) = HfImageToImage.Body(request, ImageType(request.Image));
+        var call = NewCall(provider, "transform", HfInferenceProtocol.Endpoint(provider.Url, provider.Model), body, contentType, parse: null,
+            readRaw: HfImageToImage.Read, accept: HfImageToImage.Accept, maxResponseBytes: _options.MaxImageResponseBytes);
+        var result = await ExecuteAsync(call, call.Lane.Pipeline, ct).ConfigureAwait(false);
+        var image = (TransformReply)result.Payload!;
+        return image with { Elapsed = call.Elapsed, Attempts = call.Attempts };
+    }
+
+    /// <summary>
     /// One request with a 32×32 grey JPEG (an OpenAI-compatible provider is asked for at most 5 tokens), through the
     /// provider's limits but without retries. Reports the latency or the exact failure; throws only when cancelled.
     /// </summary>
@@ -121,7 +147,16 @@ public sealed class HttpRemoteModels : IRemoteModels, IDisposable
 
     public void Dispose() => _owned?.Dispose();
 
-    private ProviderCall NewCall(ProviderDefinition provider, string operation, Uri endpoint, byte[] body, string contentType, Func<ProviderCall, JsonElement, int, AttemptResult> parse)
+    private ProviderCall NewCall(
+        ProviderDefinition provider,
+        string operation,
+        Uri endpoint,
+        byte[] body,
+        string contentType,
+        Func<ProviderCall, JsonElement, int, AttemptResult>? parse,
+        Func<ProviderCall, byte[], string?, int, AttemptResult?>? readRaw = null,
+        string accept = "application/json",
+        int? maxResponseBytes = null)
     {
         var client = _clients.CreateClient(ClientName);
         client.Timeout = Timeout.InfiniteTimeSpan; // the pipeline's per-attempt timeout rules
@@ -135,6 +170,9 @@ public sealed class HttpRemoteModels : IRemoteModels, IDisposable
             Body = body,
             ContentType = contentType,
             Parse = parse,
+            ReadRaw = readRaw,
+            Accept = accept,
+            MaxResponseBytes = maxResponseBytes,
             Client = client,
             Lane = _lanes.Get(provider, _options),
             Logger = _logger,

@@ -22,4 +22,7 @@ public sealed record HttpRemoteModelsOptions
 
     /// <summary>Answers larger than this are refused as bad responses (a caption or a label list is a few kilobytes).</summary>
     public int MaxResponseBytes { get; init; } = 8 * 1024 * 1024;
+
+    /// <summary>Image answers (image-to-image) larger than this are refused as bad responses: an upscaled photo is tens of megabytes at most.</summary>
+    public int MaxImageResponseBytes { get; init; } = 256 * 1024 * 1024;
 }

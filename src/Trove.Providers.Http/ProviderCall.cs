@@ -30,7 +30,18 @@ internal sealed class ProviderCall
     public required string ContentType { get; init; }
 
     /// <summary>Reads a 2xx JSON answer into the payload, or a failure (bad shape, empty).</summary>
-    public required Func<ProviderCall, JsonElement, int, AttemptResult> Parse { get; init; }
+    public Func<ProviderCall, JsonElement, int, AttemptResult>? Parse { get; init; }
+
+    /// <summary>Reads a 2xx answer as bytes (body, media type, status) before any JSON: a result, or null to read it as JSON with <see cref="Parse"/>.</summary>
+    public Func<ProviderCall, byte[], string?, int, AttemptResult?>? ReadRaw { get; init; }
+
+    /// <summary>The Accept header.</summary>
+    public string Accept { get; init; } = "application/json";
+
+    /// <summary>The largest answer read (null: <see cref="HttpRemoteModelsOptions.MaxResponseBytes"/>).</summary>
+    public int? MaxResponseBytes { get; init; }
+
+    public int ResponseLimit => MaxResponseBytes ?? Options.MaxResponseBytes;
 
     public required HttpClient Client { get; init; }
 
@@ -58,7 +69,7 @@ internal sealed class ProviderCall
         var content = new ByteArrayContent(call.Body);
         content.Headers.ContentType = new MediaTypeHeaderValue(call.ContentType);
         request.Content = content;
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.TryAddWithoutValidation("Accept", call.Accept);
         request.Headers.TryAddWithoutValidation("User-Agent", HttpRemoteModels.UserAgent);
         if (call.Key is { } key)
         {
@@ -83,12 +94,12 @@ internal sealed class ProviderCall
             byte[] body;
             try
             {
-                body = await ReadBodyAsync(response.Content, call.Options.MaxResponseBytes, ct).ConfigureAwait(false);
+                body = await ReadBodyAsync(response.Content, call.ResponseLimit, ct).ConfigureAwait(false);
             }
             catch (InvalidDataException)
             {
                 return AttemptResult.Fail(FailureKind.BadResponse, retryable: false, status, reason,
-                    $"the answer is larger than {call.Options.MaxResponseBytes / (1024 * 1024)} MiB");
+                    $"the answer is larger than {Size(call.ResponseLimit)}");
             }
             catch (Exception e) when (e is IOException or HttpRequestException && !ct.IsCancellationRequested)
             {
@@ -101,6 +112,11 @@ internal sealed class ProviderCall
 
     private static AttemptResult Classify(ProviderCall call, HttpResponseMessage response, int status, string? reason, string? mediaType, byte[] body)
     {
+        if (status is >= 200 and < 300 && call.ReadRaw?.Invoke(call, body, mediaType, status) is { } raw)
+        {
+            return raw;
+        }
+
         if (status is >= 200 and < 300)
         {
             var html = mediaType is not null && mediaType.Contains("html", StringComparison.OrdinalIgnoreCase);
@@ -126,7 +142,9 @@ internal sealed class ProviderCall
 
             using (document)
             {
-                return call.Parse(call, document.RootElement, status);
+                return call.Parse is { } parse
+                    ? parse(call, document.RootElement, status)
+                    : AttemptResult.Fail(FailureKind.BadResponse, retryable: false, status, reason, "a JSON answer where none was expected", mediaType: mediaType);
             }
         }
 
@@ -189,6 +207,15 @@ internal sealed class ProviderCall
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
+    /// <summary>A byte count as people read it: 256 MiB, 64 KiB, 1000 bytes.</summary>
+    internal static string Size(long bytes) => bytes switch
+    {
+        >= 1024 * 1024 when bytes % (1024 * 1024) == 0 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024 * 1024)} MiB"),
+        >= 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0.#} MiB"),
+        >= 1024 when bytes % 1024 == 0 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes"),
+    };
+
     /// <summary>Retry-After as seconds or an HTTP date (or the retry-after-ms some APIs add), never negative.</summary>
     private static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time)
     {
@@ -223,7 +250,7 @@ internal sealed class ProviderCall
         var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            using var buffer = new MemoryStream();
+            using var buffer = new MemoryStream(content.Headers.ContentLength is { } declared and > 0 ? (int)declared : 0);
             var chunk = new byte[16 * 1024];
             int read;
             while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)

@@ -30,6 +30,13 @@ internal static class ProviderFailures
         permanent: true,
         attempts: 0);
 
+    public static ProviderException TransformUnsupported(ProviderDefinition provider) => new(
+        ProviderErrors.Unsupported,
+        $"Provider '{provider.Name}' is of kind '{provider.Kind}' (chat completions), which cannot answer with an image: image-to-image needs a provider of kind '{ProviderKinds.HfInference}'.",
+        $"Add an {ProviderKinds.HfInference} provider for the image-to-image model ('trove providers add NAME --kind {ProviderKinds.HfInference} --url URL --model M', e.g. a Swin2SR endpoint) and use it instead of '{provider.Name}'.",
+        permanent: true,
+        attempts: 0);
+
     public static ProviderException Timeout(ProviderCall call, Exception inner)
     {
         var p = call.Provider;
@@ -94,7 +101,13 @@ internal static class ProviderFailures
                 $"Provider '{p.Name}' ({call.DisplayUrl}) answered {status}, but not as the {p.Kind} protocol says: {result.Message}.",
                 openAi
                     ? "Check that the service is OpenAI-compatible (POST /v1/chat/completions) and that the model accepts images."
-                    : "Check that the service speaks the HuggingFace inference API for this task (image-to-text for captions, image-classification for labels).",
+                    : "Check that the service speaks the HuggingFace inference API for this task (image-to-text for captions, image-classification for labels, image-to-image for transforms).",
+                status: result.Status,
+                attempts: n),
+            FailureKind.NotImage => new ProviderException(
+                ProviderErrors.BadResponse,
+                $"Provider '{p.Name}' ({call.DisplayUrl}) answered {result.Message}",
+                $"Image-to-image needs a model that answers an image (image/png, image/jpeg or image/webp), such as an image-restoration or super-resolution model: check the model id '{p.Model}' and that its endpoint runs the image-to-image task.",
                 status: result.Status,
                 attempts: n),
             FailureKind.Empty => new ProviderException(
