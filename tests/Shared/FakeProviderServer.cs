@@ -25,7 +25,7 @@ public enum FakeProtocol
     /// <summary><c>POST …/chat/completions</c> with a JSON body.</summary>
     OpenAi,
 
-    /// <summary><c>POST /models/{model}</c> with the image bytes as the body.</summary>
+    /// <summary><c>POST /models/{model}</c> with the image bytes as the body (or JSON <c>{"inputs":BASE64,"parameters":{…}}</c>).</summary>
     HfInference,
 }
 
@@ -272,8 +272,11 @@ public sealed class FakeRequest
     /// <summary>The model: <c>model</c> of an OpenAI body, the path after <c>/models/</c> for hf-inference.</summary>
     public string? Model { get; init; }
 
-    /// <summary>The text part of the user message (OpenAI).</summary>
+    /// <summary>The text part of the user message (OpenAI), or <c>parameters.prompt</c> of an hf-inference JSON body.</summary>
     public string? Prompt { get; init; }
+
+    /// <summary><c>parameters</c> of an hf-inference JSON body (image-to-image with a prompt or parameters).</summary>
+    public JsonObject? Parameters { get; init; }
 
     public int? MaxTokens { get; init; }
 
@@ -282,10 +285,10 @@ public sealed class FakeRequest
     /// <summary><c>response_format.type</c> (OpenAI), e.g. json_object.</summary>
     public string? ResponseFormat { get; init; }
 
-    /// <summary>The image's media type: from the data URI (OpenAI) or the Content-Type (hf-inference).</summary>
+    /// <summary>The image's media type: from the data URI (OpenAI) or the Content-Type (hf-inference raw bytes); null for an hf-inference JSON body.</summary>
     public string? ImageMediaType { get; init; }
 
-    /// <summary>The image bytes: the data URI decoded (OpenAI) or the body (hf-inference).</summary>
+    /// <summary>The image bytes: the data URI decoded (OpenAI), the body (hf-inference), or <c>inputs</c> base64-decoded (hf-inference JSON).</summary>
     public byte[]? Image { get; init; }
 
     /// <summary>The data URI as sent (OpenAI).</summary>
@@ -308,6 +311,38 @@ public sealed class FakeRequest
         var headers = http.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
         var path = http.Request.Path.Value ?? string.Empty;
         var contentType = http.Request.ContentType;
+        if (protocol == FakeProtocol.HfInference && contentType is not null && contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            JsonNode? hfJson = null;
+            byte[]? inputs = null;
+            try
+            {
+                hfJson = JsonNode.Parse(body);
+                inputs = hfJson?["inputs"] is JsonValue value && value.TryGetValue<string>(out var base64) ? Convert.FromBase64String(base64) : null;
+            }
+            catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+            {
+            }
+
+            var parameters = hfJson?["parameters"] as JsonObject;
+            return new FakeRequest
+            {
+                At = at,
+                Method = http.Request.Method,
+                Path = path,
+                Protocol = protocol,
+                Headers = headers,
+                ContentType = contentType,
+                Body = body,
+                Json = hfJson,
+                Model = Uri.UnescapeDataString(path["/models/".Length..]),
+                Prompt = parameters?["prompt"] is JsonValue promptValue && promptValue.TryGetValue<string>(out var promptText) ? promptText : null,
+                Parameters = parameters,
+                Image = inputs,
+                Behaviour = behaviour,
+            };
+        }
+
         if (protocol == FakeProtocol.HfInference)
         {
             return new FakeRequest
@@ -421,6 +456,21 @@ public sealed class FakeReply
 
         Leave();
         await Http.Response.Body.WriteAsync(bytes, Aborted);
+    }
+
+    /// <summary>Writes a whole binary answer; without <paramref name="declareLength"/> it goes chunked (no Content-Length).</summary>
+    public async Task WriteBytesAsync(int status, string contentType, byte[] body, bool declareLength = true)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        Http.Response.StatusCode = status;
+        Http.Response.ContentType = contentType;
+        if (declareLength)
+        {
+            Http.Response.ContentLength = body.Length;
+        }
+
+        Leave();
+        await Http.Response.Body.WriteAsync(body, Aborted);
     }
 
     public Task WriteJsonAsync(int status, JsonNode body, IDictionary<string, string>? headers = null) =>
@@ -549,6 +599,27 @@ public sealed class Behaviour
     public static Behaviour Raw(int status, string contentType, string body, IDictionary<string, string>? headers = null) => new($"raw {status}", reply =>
         reply.WriteAsync(status, contentType, body, headers));
 
+    /// <summary>
+    /// Image-to-image: 200 with these image bytes as <paramref name="mediaType"/> (chunked, without a Content-Length,
+    /// unless <paramref name="declareLength"/>).
+    /// </summary>
+    public static Behaviour Image(byte[] data, string mediaType = "image/png", bool declareLength = true) => new($"image {mediaType} {data.Length} bytes", reply =>
+        reply.WriteBytesAsync(200, mediaType, data, declareLength));
+
+    /// <summary>
+    /// Image-to-image: 200 with the request's own image back — the raw body as its Content-Type, or the decoded
+    /// <c>inputs</c> of a JSON body as the type its bytes are — so a test can check the image made the round trip.
+    /// </summary>
+    public static Behaviour EchoImage() => new("echo image", reply =>
+    {
+        var image = reply.Request.Image ?? [];
+        return reply.WriteBytesAsync(200, reply.Request.ImageMediaType ?? SniffImage(image) ?? "application/octet-stream", image);
+    });
+
+    /// <summary>200 with an image Content-Type but bytes that are no image (a JSON error, as a misconfigured handler sends).</summary>
+    public static Behaviour NotAnImage(string mediaType = "image/png", string body = "{\"error\":\"the handler returned text\"}") => new($"not an image ({mediaType})", reply =>
+        reply.WriteBytesAsync(200, mediaType, Encoding.UTF8.GetBytes(body)));
+
     /// <summary>200 with an HTML page (what a web UI or a proxy answers at the wrong URL).</summary>
     public static Behaviour Html() => Raw(200, "text/html; charset=utf-8",
         "<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works!</h1></body></html>");
@@ -576,13 +647,21 @@ public sealed class Behaviour
     /// early, as when a proxy or the service dies mid-answer. The bytes go straight to the socket so that the client
     /// surely receives the headers and the first half of the body before the end.
     /// </summary>
-    public static Behaviour Truncated() => new("truncated", async reply =>
+    /// <remarks>The body is a chat completion unless <paramref name="body"/> (e.g. a PNG) and its <paramref name="contentType"/> are given.</remarks>
+    public static Behaviour Truncated(byte[]? body = null, string contentType = "application/json") => new("truncated", async reply =>
     {
-        var full = Encoding.UTF8.GetBytes(Completion(reply, JsonValue.Create("a caption that will never arrive whole"), "stop").ToJsonString());
+        var full = body ?? Encoding.UTF8.GetBytes(Completion(reply, JsonValue.Create("a caption that will never arrive whole"), "stop").ToJsonString());
         var head = Encoding.ASCII.GetBytes(
-            $"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {full.Length}\r\nDate: {reply.Clock.GetUtcNow():R}\r\n\r\n");
+            $"HTTP/1.1 200 OK\r\nContent-Type: {contentType}\r\nContent-Length: {full.Length}\r\nDate: {reply.Clock.GetUtcNow():R}\r\n\r\n");
         await reply.SendRawAndCloseAsync([.. head, .. full.AsSpan(0, full.Length / 2)]);
     });
+
+    /// <summary>image/png, image/jpeg or image/webp by the magic number, or null.</summary>
+    private static string? SniffImage(ReadOnlySpan<byte> data) =>
+        data.StartsWith((ReadOnlySpan<byte>)[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) ? "image/png"
+        : data.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]) ? "image/jpeg"
+        : data.Length >= 12 && data[..4].SequenceEqual("RIFF"u8) && data[8..12].SequenceEqual("WEBP"u8) ? "image/webp"
+        : null;
 
     private static JsonObject Completion(FakeReply reply, JsonNode? content, string finishReason) => new()
     {
