@@ -7,22 +7,39 @@ namespace Trove.Providers.Http.Tests;
 /// <summary>Providers pointed at a fake server, a real JPEG to send, and a deadline so no test can hang.</summary>
 internal static class TestSupport
 {
-    private static readonly Lazy<byte[]> Photo = new(() =>
+    private static readonly Lazy<byte[]> Photo = new(() => Encode("jpg", path => TestImages.WriteJpeg(path, TestImages.Photo(7, 64, 48), quality: 85)));
+
+    private static readonly Lazy<byte[]> Upscaled = new(() => Encode("png", path => TestImages.WritePng(path, TestImages.Photo(7, 128, 96))));
+
+    private static readonly Lazy<byte[]> UpscaledWebp = new(() => Encode("webp", path => TestImages.WriteWebp(path, TestImages.Photo(7, 128, 96))));
+
+    private static readonly Lazy<byte[]> UpscaledJpeg = new(() => Encode("jpg", path => TestImages.WriteJpeg(path, TestImages.Photo(7, 128, 96))));
+
+    /// <summary>A real 64×48 JPEG (libvips).</summary>
+    public static RemoteImage Image => new(Photo.Value, "image/jpeg", 64, 48);
+
+    /// <summary>A real 128×96 PNG (libvips): what an upscaler answers.</summary>
+    public static byte[] Png => Upscaled.Value;
+
+    public static byte[] Webp => UpscaledWebp.Value;
+
+    public static byte[] Jpeg => UpscaledJpeg.Value;
+
+    public static TransformRequest Transform(string? prompt = null, IReadOnlyDictionary<string, string>? parameters = null) => new(Image, prompt, parameters);
+
+    private static byte[] Encode(string extension, Action<string> write)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"trove-provider-test-{Guid.NewGuid():n}.jpg");
+        var path = Path.Combine(Path.GetTempPath(), $"trove-provider-test-{Guid.NewGuid():n}.{extension}");
         try
         {
-            TestImages.WriteJpeg(path, TestImages.Photo(7, 64, 48), quality: 85);
+            write(path);
             return File.ReadAllBytes(path);
         }
         finally
         {
             File.Delete(path);
         }
-    });
-
-    /// <summary>A real 64×48 JPEG (libvips).</summary>
-    public static RemoteImage Image => new(Photo.Value, "image/jpeg", 64, 48);
+    }
 
     public static CaptionRequest Caption(string prompt = "Describe this image in one sentence.", int maxTokens = 77, double temperature = 0.2) =>
         new(Image, prompt, maxTokens, temperature);
