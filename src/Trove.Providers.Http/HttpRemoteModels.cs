@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -129,7 +130,8 @@ public sealed class HttpRemoteModels : IRemoteModels, IDisposable
         {
             var image = new RemoteImage(ProbeImage.Jpeg(), "image/jpeg", ProbeImage.Size, ProbeImage.Size);
             var call = provider.Kind == ProviderKinds.HfInference
-                ? NewCall(provider, "test", HfInferenceProtocol.Endpoint(provider.Url, provider.Model), image.Data, "image/jpeg", ReadHfProbe)
+                ? NewCall(provider, "test", HfInferenceProtocol.Endpoint(provider.Url, provider.Model), image.Data, "image/jpeg", ReadHfProbe,
+                    readRaw: ReadHfImageProbe, maxResponseBytes: _options.MaxImageResponseBytes)
                 : NewCall(provider, "test", OpenAiProtocol.Endpoint(provider.Url),
                     OpenAiProtocol.CaptionBody(provider.Model, new CaptionRequest(image, ProbePrompt, ProbeMaxTokens, 0)), "application/json", ReadOpenAiProbe);
             var result = await ExecuteAsync(call, call.Lane.Probe, ct).ConfigureAwait(false);
@@ -326,6 +328,12 @@ public sealed class HttpRemoteModels : IRemoteModels, IDisposable
         OpenAiProtocol.TryReadContent(root, out var content, out _, out var problem)
             ? AttemptResult.Success(content.Trim(), status)
             : AttemptResult.Fail(FailureKind.BadResponse, retryable: false, status, message: problem);
+
+    /// <summary>An image-to-image model answers an image (even to Accept: application/json): that is an answer too; anything else is read as JSON.</summary>
+    private static AttemptResult? ReadHfImageProbe(ProviderCall call, byte[] body, string? mediaType, int status) =>
+        mediaType is not null && HfImageToImage.FormatOf(mediaType) is not null && HfImageToImage.Read(call, body, mediaType, status) is { Ok: true } image
+            ? AttemptResult.Success(string.Create(CultureInfo.InvariantCulture, $"an image ({((TransformReply)image.Payload!).MediaType}, {ProviderCall.Size(body.Length)})"), status)
+            : null;
 
     /// <summary>An hf-inference model answers a caption or labels, depending on its task: either will do.</summary>
     private static AttemptResult ReadHfProbe(ProviderCall call, JsonElement root, int status)

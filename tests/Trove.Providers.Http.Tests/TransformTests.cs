@@ -374,6 +374,22 @@ public sealed class TransformTests
     }
 
     [Fact]
+    public async Task Probe_OfAnImageToImageEndpoint_AcceptsAnImageAnswer()
+    {
+        await using var h = await Harness.StartAsync();
+        h.Fake.Enqueue(Behaviour.Image(Png), Behaviour.NotAnImage("image/png"));
+        var provider = Upscaler(h.Fake);
+
+        var image = await h.Models.TestAsync(provider, Deadline());
+        var broken = await h.Models.TestAsync(provider, Deadline());
+
+        Assert.True(image.Ok, image.Message);
+        Assert.Contains("an image (image/png, ", image.Message, StringComparison.Ordinal);
+        Assert.False(broken.Ok);
+        Assert.Equal(ProviderErrors.BadResponse, broken.Code);
+    }
+
+    [Fact]
     public async Task UnavailableRemoteModels_RefusesTransformPermanently()
     {
         var remote = new UnavailableRemoteModels("No HTTP in this host.");
