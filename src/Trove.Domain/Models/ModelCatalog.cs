@@ -12,7 +12,10 @@ public static class ModelKinds
     public const string FaceEmbedder = "face-embedder";
     public const string Upscaler = "upscaler";
 
-    public static IReadOnlyList<string> All { get; } = [Tagger, Captioner, Embedder, FaceDetector, FaceEmbedder, Upscaler];
+    /// <summary>Image-to-image restoration at the same size (denoise, deblur, JPEG artefacts); scale 1 upscalers.</summary>
+    public const string Restorer = "restorer";
+
+    public static IReadOnlyList<string> All { get; } = [Tagger, Captioner, Embedder, FaceDetector, FaceEmbedder, Upscaler, Restorer];
 }
 
 /// <summary>

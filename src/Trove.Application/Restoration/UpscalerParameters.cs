@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Trove.Domain;
+
+namespace Trove.Application.Restoration;
+
+/// <summary>How a model lays out its image tensor.</summary>
+public enum TensorLayout
+{
+    /// <summary><c>[N,3,H,W]</c>: Swin2SR, Real-ESRGAN and most PyTorch exports.</summary>
+    Nchw,
+
+    /// <summary><c>[N,H,W,3]</c>: TensorFlow/Keras exports.</summary>
+    Nhwc,
+}
+
+/// <summary>The value range of the model's pixels.</summary>
+public enum PixelRange
+{
+    /// <summary>0–1 (value / 255): Swin2SR, Real-ESRGAN.</summary>
+    ZeroToOne,
+
+    /// <summary>0–255 (the byte value as a float).</summary>
+    ZeroTo255,
+
+    /// <summary>−1–1 (value / 127.5 − 1): GAN-style restorers.</summary>
+    MinusOneToOne,
+}
+
+/// <summary>
+/// An upscaler's or restorer's settings, from the <c>parameters</c> of its entry in models.json (docs/models.md,
+/// "Upscalers and restorers"):
+/// <code>{ "scale": 2, "tileSize": 256, "tileOverlap": 16, "layout": "nchw", "range": "0-1", "channels": "rgb",
+///   "maxInputPixels": 40000000, "pad": 8, "prompt": "…" }</code>
+/// Everything is optional; the defaults fit a Swin2SR / Real-ESRGAN ONNX export of a 2× model (Swin2SR needs pad 8).
+/// </summary>
+/// <param name="Scale">Output side ÷ input side: 1 (restorers), 2 or 4.</param>
+/// <param name="TileSize">The largest tile side fed to the model, context included (before rounding up to <paramref name="Pad"/>).</param>
+/// <param name="TileOverlap">Context on each side of a tile, in input pixels; neighbouring tiles share 2 × overlap and are feathered across it.</param>
+/// <param name="Bgr">Whether the model wants its channels blue, green, red.</param>
+/// <param name="MaxInputPixels">Width × height above which an image is refused (image-too-large).</param>
+/// <param name="Prompt">For prompt-driven remote editors; ignored by the local engine.</param>
+/// <param name="Pad">The multiple the model needs tile sides to be (8 for Swin2SR's windows); tiles are reflect-padded up to it.</param>
+public sealed record UpscalerParameters(
+    int Scale,
+    int TileSize,
+    int TileOverlap,
+    TensorLayout Layout,
+    PixelRange Range,
+    bool Bgr,
+    long MaxInputPixels,
+    string? Prompt,
+    int Pad)
+{
+    public const int DefaultScale = 2;
+    public const int DefaultTileSize = 256;
+    public const int DefaultTileOverlap = 16;
+    public const int MinTileSize = 32;
+    public const int MaxTileSize = 2048;
+    public const long DefaultMaxInputPixels = 40_000_000;
+    public const int MaxPad = 64;
+
+    public static UpscalerParameters Default { get; } = new(
+        DefaultScale, DefaultTileSize, DefaultTileOverlap, TensorLayout.Nchw, PixelRange.ZeroToOne, Bgr: false, DefaultMaxInputPixels, Prompt: null, Pad: 1);
+
+    private static readonly string[] Fields = ["scale", "tileSize", "tileOverlap", "layout", "range", "channels", "maxInputPixels", "prompt", "pad"];
+
+    /// <param name="parameters">The registry entry's parameters (null = defaults).</param>
+    /// <param name="model">The model id, for messages.</param>
+    /// <exception cref="TroveUsageException">model-parameters-invalid, naming the field.</exception>
+    public static UpscalerParameters Parse(JsonObject? parameters, string model)
+    {
+        if (parameters is null)
+        {
+            return Default;
+        }
+
+        TroveUsageException Bad(string path, string detail) => new(
+            "model-parameters-invalid",
+            $"Model '{model}': parameters.{path} {detail}.",
+            "Fix the model's parameters in models.json (see docs/models.md, \"Upscalers and restorers\").");
+
+        string? Text(string name)
+        {
+            var node = parameters[name];
+            return node is null ? null
+                : node is JsonValue v && v.TryGetValue<string>(out var s) ? s
+                : throw Bad(name, $"must be a string, found {node.ToJsonString()}");
+        }
+
+        long? Whole(string name)
+        {
+            var node = parameters[name];
+            if (node is null)
+            {
+                return null;
+            }
+
+            if (node is JsonValue v && v.TryGetValue<double>(out var d))
+            {
+                return d == Math.Floor(d) && Math.Abs(d) < 1e15 ? (long)d : throw Bad(name, $"is {d.ToString(CultureInfo.InvariantCulture)}; use a whole number");
+            }
+
+            throw Bad(name, $"must be a whole number, found {node.ToJsonString()}");
+        }
+
+        foreach (var (key, _) in parameters)
+        {
+            if (!Fields.Contains(key, StringComparer.Ordinal))
+            {
+                throw Bad(key, $"is not an upscaler setting ({string.Join(", ", Fields)})");
+            }
+        }
+
+        var scale = Whole("scale") ?? DefaultScale;
+        if (scale is not (1 or 2 or 4))
+        {
+            throw Bad("scale", $"is {scale}; use 1 (restorers), 2 or 4");
+        }
+
+        var tileSize = Whole("tileSize") ?? DefaultTileSize;
+        if (tileSize is < MinTileSize or > MaxTileSize)
+        {
+            throw Bad("tileSize", $"is {tileSize}; use {MinTileSize}–{MaxTileSize}");
+        }
+
+        var overlap = Whole("tileOverlap") ?? Math.Min(DefaultTileOverlap, (tileSize - 1) / 2);
+        if (overlap < 0 || overlap * 2 >= tileSize)
+        {
+            throw Bad("tileOverlap", $"is {overlap}; use 0 to less than half of tileSize ({tileSize})");
+        }
+
+        var layout = (Text("layout")?.Trim().ToLowerInvariant() ?? "nchw") switch
+        {
+            "nchw" => TensorLayout.Nchw,
+            "nhwc" => TensorLayout.Nhwc,
+            var other => throw Bad("layout", $"is '{other}'; use nchw ([N,3,H,W]) or nhwc ([N,H,W,3])"),
+        };
+
+        var range = (Text("range")?.Trim() ?? "0-1") switch
+        {
+            "0-1" => PixelRange.ZeroToOne,
+            "0-255" => PixelRange.ZeroTo255,
+            "-1-1" => PixelRange.MinusOneToOne,
+            var other => throw Bad("range", $"is '{other}'; use 0-1, 0-255 or -1-1"),
+        };
+
+        var bgr = (Text("channels")?.Trim().ToLowerInvariant() ?? "rgb") switch
+        {
+            "rgb" => false,
+            "bgr" => true,
+            var other => throw Bad("channels", $"is '{other}'; use rgb or bgr"),
+        };
+
+        var maxPixels = Whole("maxInputPixels") ?? DefaultMaxInputPixels;
+        if (maxPixels < 1)
+        {
+            throw Bad("maxInputPixels", $"is {maxPixels}; use a positive number of pixels (width × height)");
+        }
+
+        var prompt = Text("prompt");
+        if (prompt is not null && string.IsNullOrWhiteSpace(prompt))
+        {
+            throw Bad("prompt", "is empty; leave it out");
+        }
+
+        var pad = Whole("pad") ?? 1;
+        if (pad is < 1 or > MaxPad)
+        {
+            throw Bad("pad", $"is {pad}; use 1 (any size) to {MaxPad} (e.g. 8 for Swin2SR)");
+        }
+
+        return new UpscalerParameters((int)scale, (int)tileSize, (int)overlap, layout, range, bgr, maxPixels, prompt?.Trim(), (int)pad);
+    }
+}
