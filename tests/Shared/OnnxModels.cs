@@ -19,6 +19,7 @@ public static class OnnxModels
     public const string BatchDim = "N";
 
     private static readonly long[] NhwcToNchw = [0, 3, 1, 2];
+    private static readonly long[] NchwToNhwc = [0, 2, 3, 1];
     private static readonly long[] NhwcSpatialAxes = [1, 2];
     private static readonly long[] NchwSpatialAxes = [2, 3];
 
@@ -191,6 +192,103 @@ public static class OnnxModels
             .Node("Identity", [inputName], [outputName])
             .ToModel();
     }
+
+    /// <summary>
+    /// A nearest-neighbour upscaler with the signature of a Swin2SR / Real-ESRGAN export: input
+    /// <paramref name="inputName"/> <c>[N,3,H,W]</c> float (dynamic H and W; <c>[N,H,W,3]</c> when
+    /// <paramref name="nhwc"/>) → Resize (mode nearest, asymmetric coordinates, floor: output pixel (x, y) is input
+    /// pixel (⌊x/s⌋, ⌊y/s⌋) exactly) by <paramref name="scale"/> → plus <paramref name="offsets"/>[c] on channel c when
+    /// given (in the model's own units, e.g. 0.2 for +51 levels of a 0–1 model) → <paramref name="outputName"/>
+    /// <c>[N,3,sH,sW]</c>. Scale 1 with offsets makes an "identity-like" restorer.
+    /// </summary>
+    public static byte[] NearestUpscaler(
+        int scale = 2,
+        string inputName = "pixel_values",
+        string outputName = "reconstruction",
+        bool nhwc = false,
+        float[]? offsets = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(scale, 1);
+        if (offsets is not null && offsets.Length != 3)
+            throw new ArgumentException("Give one offset per channel.", nameof(offsets));
+
+        var graph = new OnnxGraph("trove_nearest_upscaler")
+            .Input(inputName, OnnxDataType.Float, nhwc ? [-1, -1, -1, 3] : [-1, 3, -1, -1])
+            .Output(outputName, OnnxDataType.Float, nhwc ? [-1, -1, -1, 3] : [-1, 3, -1, -1])
+            .Initializer("resize_scales", [4], [1f, 1f, scale, scale]);
+        var x = inputName;
+        if (nhwc)
+        {
+            graph.Node("Transpose", [x], ["nchw"], OnnxAttribute.Ints("perm", NhwcToNchw));
+            x = "nchw";
+        }
+
+        graph.Node("Resize", [x, "", "resize_scales"], ["resized"],
+            OnnxAttribute.String("mode", "nearest"),
+            OnnxAttribute.String("coordinate_transformation_mode", "asymmetric"),
+            OnnxAttribute.String("nearest_mode", "floor"));
+        x = "resized";
+        if (offsets is not null)
+        {
+            graph.Initializer("channel_offsets", [1, 3, 1, 1], offsets)
+                .Node("Add", [x, "channel_offsets"], ["shifted"]);
+            x = "shifted";
+        }
+
+        graph.Node(nhwc ? "Transpose" : "Identity", [x], [outputName], nhwc ? [OnnxAttribute.Ints("perm", NchwToNhwc)] : []);
+        return graph.ToModel();
+    }
+
+    /// <summary>
+    /// A small super-resolution network of realistic structure for the upscaling benchmark (ESPCN-like): input
+    /// <paramref name="inputName"/> <c>[N,3,H,W]</c> float 0–1 → Conv 3×3 (3 → C) + Relu → <paramref name="layers"/> − 2
+    /// × (Conv 3×3 C → C + Relu) → Conv 3×3 (C → 3·s²) → DepthToSpace(s) → plus the nearest-upscaled input (so the
+    /// result looks like the image) → <c>[N,3,sH,sW]</c>. Fixed pseudo-random weights (small, so the residual
+    /// dominates). Cost: <see cref="ConvUpscalerFlops"/> per input pixel (≈ 46 kFLOP with C = 32 and 4 layers).
+    /// </summary>
+    public static byte[] ConvUpscaler(int channels = 32, int layers = 4, int scale = 2, string inputName = "input", string outputName = "output", ulong seed = 7)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scale, 1);
+        var random = new SplitMix(seed);
+        var graph = new OnnxGraph("trove_conv_upscaler")
+            .Input(inputName, OnnxDataType.Float, [-1, 3, -1, -1])
+            .Output(outputName, OnnxDataType.Float, [-1, 3, -1, -1])
+            .Initializer("resize_scales", [4], [1f, 1f, scale, scale]);
+        var previous = inputName;
+        var inChannels = 3;
+        for (var layer = 1; layer <= layers; layer++)
+        {
+            var outChannels = layer == layers ? 3 * scale * scale : channels;
+            var fanIn = inChannels * 9;
+            var limit = (float)Math.Sqrt(6.0 / fanIn) * (layer == layers ? 0.05f : 1f);
+            graph.Initializer($"sr{layer}_w", [outChannels, inChannels, 3, 3], random.Uniform(outChannels * fanIn, limit))
+                .Initializer($"sr{layer}_b", [outChannels], random.Uniform(outChannels, 0.01f))
+                .Node("Conv", [previous, $"sr{layer}_w", $"sr{layer}_b"], [$"sr{layer}"],
+                    OnnxAttribute.Ints("kernel_shape", [3, 3]), OnnxAttribute.Ints("pads", [1, 1, 1, 1]));
+            previous = $"sr{layer}";
+            if (layer < layers)
+            {
+                graph.Node("Relu", [previous], [$"sr{layer}_relu"]);
+                previous = $"sr{layer}_relu";
+            }
+
+            inChannels = outChannels;
+        }
+
+        return graph.Node("DepthToSpace", [previous], ["detail"], OnnxAttribute.Int("blocksize", scale), OnnxAttribute.String("mode", "CRD"))
+            .Node("Resize", [inputName, "", "resize_scales"], ["base"],
+                OnnxAttribute.String("mode", "nearest"),
+                OnnxAttribute.String("coordinate_transformation_mode", "asymmetric"),
+                OnnxAttribute.String("nearest_mode", "floor"))
+            .Node("Add", ["base", "detail"], [outputName])
+            .ToModel();
+    }
+
+    /// <summary>Floating-point operations per input pixel of <see cref="ConvUpscaler"/> (2 per multiply-add in the convolutions).</summary>
+    public static long ConvUpscalerFlops(int channels = 32, int layers = 4, int scale = 2) =>
+        2L * 9 * (3L * channels + (long)channels * channels * (layers - 2) + (long)channels * 3 * scale * scale);
 
     /// <summary>Writes a model to <paramref name="path"/> (creating its folder) and returns the path.</summary>
     public static string Write(string path, byte[] model)

@@ -57,8 +57,11 @@ public sealed record UpscalePlan(int Width, int Height, int Scale, int Overlap, 
 /// crops and memory stays bounded. Each tile's window is its core plus <see cref="UpscalerParameters.TileOverlap"/>
 /// pixels of context on each side (reflect-padded at the image borders, so edge tiles see real-looking context, and
 /// up to the model's pad multiple); one tile per <see cref="IInferenceSession.Run"/>. Neighbouring windows share
-/// 2 × overlap pixels; their outputs are blended with linear feathering (each tile's weight ramps from ~0 at its
-/// window's edge to 1 at 2 × overlap inside, so the weights of neighbours sum to one and seams disappear).
+/// 2 × overlap pixels; their outputs are blended with linear feathering: a tile's weight is 0 over the outer half of
+/// the overlap (pixels that saw the window's edge), then ramps linearly to 1 over the next overlap pixels, so the
+/// weights of neighbours sum to one across the seam. A model whose receptive-field radius is at most overlap / 2
+/// gives exactly what one run over the whole image would (away from the image border); larger ones (Swin2SR's
+/// attention) blend smoothly.
 /// <para>
 /// Memory: weighted sums accumulate in a float band of output width × the tallest tile row (in output pixels); rows
 /// no later tile touches are normalised, converted to bytes and dropped from the band before the next tile row, so
@@ -176,7 +179,11 @@ public static class TiledUpscaler
         return i < size ? i : period - i;
     }
 
-    /// <summary>A tile's feathering weight at output offset <paramref name="u"/> of its window (<paramref name="length"/> output pixels).</summary>
+    /// <summary>
+    /// A tile's feathering weight at output offset <paramref name="u"/> of its window (<paramref name="length"/> output
+    /// pixels): 0 over the outer half of the overlap (where the model saw the window's edge), then a linear ramp over
+    /// <paramref name="ramp"/> = overlap × scale to 1. Two neighbours' weights sum to one across their shared zone.
+    /// </summary>
     private static float Weight(int u, int length, int ramp)
     {
         if (ramp == 0)
@@ -184,8 +191,8 @@ public static class TiledUpscaler
             return 1f;
         }
 
-        var w = Math.Min(u + 0.5f, length - u - 0.5f) / ramp;
-        return w < 1f ? w : 1f;
+        var w = (Math.Min(u + 0.5f, length - u - 0.5f) - ramp * 0.5f) / ramp;
+        return w <= 0f ? 0f : w < 1f ? w : 1f;
     }
 
     /// <summary>One upscale's state (the band, the weight sums, the tile buffers).</summary>
@@ -222,7 +229,7 @@ public static class TiledUpscaler
             _ct = ct;
             _scale = p.Scale;
             _outWidth = plan.OutputWidth;
-            _ramp = 2 * p.TileOverlap * p.Scale;
+            _ramp = p.TileOverlap * p.Scale;
             for (var v = 0; v < 256; v++)
             {
                 _toModel[v] = p.Range switch

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Trove.Domain;
 
@@ -96,8 +97,9 @@ public sealed record UpscalerParameters(
                 return null;
             }
 
-            if (node is JsonValue v && v.TryGetValue<double>(out var d))
+            if (node is JsonValue && node.GetValueKind() == JsonValueKind.Number)
             {
+                var d = double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture);
                 return d == Math.Floor(d) && Math.Abs(d) < 1e15 ? (long)d : throw Bad(name, $"is {d.ToString(CultureInfo.InvariantCulture)}; use a whole number");
             }
 
