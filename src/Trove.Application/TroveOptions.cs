@@ -29,6 +29,9 @@ public sealed class TroveOptions
 
     /// <summary>Tag suggestion jobs (TROVE_Suggestions__AutoSuggestDelay etc.).</summary>
     public SuggestionSettings Suggestions { get; set; } = new();
+
+    /// <summary>Upscaling and restoration (TROVE_Restoration__Retention etc.).</summary>
+    public Restoration.RestorationSettings Restoration { get; set; } = new();
 }
 
 public sealed class SuggestionSettings

@@ -618,7 +618,7 @@ public static partial class TroveCli
         }
 
         private static TroveOptions CopyWithoutReconcile(TroveOptions o) =>
-            new() { Durability = o.Durability, LockTimeout = o.LockTimeout, IndexBatchSize = o.IndexBatchSize, ReconcileOnOpen = false, Imaging = o.Imaging, Import = o.Import, Accounts = o.Accounts, Suggestions = o.Suggestions };
+            new() { Durability = o.Durability, LockTimeout = o.LockTimeout, IndexBatchSize = o.IndexBatchSize, ReconcileOnOpen = false, Imaging = o.Imaging, Import = o.Import, Accounts = o.Accounts, Suggestions = o.Suggestions, Restoration = o.Restoration };
     }
 
     private sealed record CliContext(string LibraryPath, LibraryEnvironment Environment, CliOutput Output);

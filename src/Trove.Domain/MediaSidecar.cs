@@ -133,6 +133,9 @@ public static class TagSources
     public const string Alias = "alias";
     public const string Suggestion = "suggestion";
     public const string Merge = "merge";
+
+    /// <summary>Copied from the original to a media derived from it (an upscale, a restoration).</summary>
+    public const string Derived = "derived";
 }
 
 public sealed class TagEntry

@@ -13,6 +13,7 @@ public static class JobCatalog
         ExportJobs.Handler(library),
         Tagging.SuggestionJobs.Handler(library),
         Captioning.CaptionJobs.Handler(library),
+        Restoration.RestoreJobs.Handler(library),
     ];
 
     /// <summary>The handlers of the named kinds (all when <paramref name="kinds"/> is empty); an unknown kind is a usage error.</summary>
