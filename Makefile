@@ -121,7 +121,7 @@ bench-ml: deps
 bench-captions: deps
 	$(DOTNET) run -c Release --project bench/Trove.Bench -- captions $(BENCH_ARGS)
 
-## bench-upscale: tiled 2× upscale of a generated 12 MP JPEG (decode and encode through libvips) with a generated conv super-resolution model vs the bare ONNX Runtime Run of the same tiles, at tiles of 192 and 384: overhead % (target ≤ 15 %) and peak RSS, each tile size in its own process (data in .data/bench-upscale; about 3 minutes; BENCH_ARGS="--width 2000 --height 1500" for a quick run).
+## bench-upscale: tiled 2× upscale of a generated 12 MP JPEG (decode and encode through libvips) with a generated conv super-resolution model vs the bare ONNX Runtime Run of the same tiles, at tiles of 192 and 384: overhead % (target ≤ 15 %) and peak RSS, each tile size in its own process (data in .data/bench-upscale; about 2 minutes; BENCH_ARGS="--width 2000 --height 1500" for a quick run).
 bench-upscale: deps
 	$(DOTNET) run -c Release --project bench/Trove.Bench -- upscale $(BENCH_ARGS)
 
