@@ -77,6 +77,7 @@ public static partial class TroveCli
         root.Subcommands.Add(app.Export());
         root.Subcommands.Add(app.Delete());
         root.Subcommands.Add(app.Restore());
+        root.Subcommands.Add(app.Upscale());
         root.Subcommands.Add(app.Purge());
         root.Subcommands.Add(app.Rebuild());
         root.Subcommands.Add(app.Check());
@@ -386,7 +387,6 @@ public static partial class TroveCli
 
         public Command Delete() => IdsCommand("delete", "Move media to the trash (restorable)", "deleted", (s, ids, ct) => s.DeleteAsync(ids, ct));
 
-        public Command Restore() => IdsCommand("restore", "Bring media back from the trash", "restored", (s, ids, ct) => s.RestoreAsync(ids, ct));
 
         public Command Purge()
         {

@@ -92,6 +92,10 @@ public sealed class ModelRegistry(TroveLibrary library)
         {
             Captioning.CaptionerParameters.Parse(request.Parameters, request.Id);
         }
+        else if (request.Kind is ModelKinds.Upscaler or ModelKinds.Restorer)
+        {
+            Restoration.UpscalerParameters.Parse(request.Parameters, request.Id);
+        }
 
         CheckProvider(request);
         var version = new ModelVersionEntry
@@ -204,9 +208,9 @@ public sealed class ModelRegistry(TroveLibrary library)
         }
 
         new Providers.ProviderRegistry(library).Get(request.Provider);
-        if (request.Kind is not (ModelKinds.Captioner or ModelKinds.Tagger))
+        if (request.Kind is not (ModelKinds.Captioner or ModelKinds.Tagger or ModelKinds.Upscaler or ModelKinds.Restorer))
         {
-            throw new TroveUsageException("remote-kind-unsupported", $"A {request.Kind} cannot run on a remote provider; only captioners and taggers can.", "Register it as a local ONNX file with --file.");
+            throw new TroveUsageException("remote-kind-unsupported", $"A {request.Kind} cannot run on a remote provider; captioners, taggers, upscalers and restorers can.", "Register it as a local ONNX file with --file.");
         }
 
         if (!string.IsNullOrWhiteSpace(request.File))

@@ -94,7 +94,14 @@ public sealed class RestoreService(TroveLibrary library)
         ArgumentNullException.ThrowIfNull(restorer);
         ArgumentNullException.ThrowIfNull(overrides);
         var merged = restorer.Model.Parameters?.DeepClone().AsObject() ?? [];
-        foreach (var (key, value) in overrides)
+        var remote = restorer.Provider is not null;
+        foreach (var key in merged.Select(p => p.Key).Where(k => remote && !UpscalerParameters.Fields.Contains(k)).ToList())
+        {
+            merged.Remove(key);
+        }
+
+        // A remote model's own settings (strength, steps…) are the service's business: they go to it as they are.
+        foreach (var (key, value) in overrides.Where(o => !remote || UpscalerParameters.Fields.Contains(o.Key)))
         {
             merged[key] = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? JsonValue.Create(n) : JsonValue.Create(value);
         }

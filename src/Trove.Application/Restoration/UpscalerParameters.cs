@@ -64,7 +64,8 @@ public sealed record UpscalerParameters(
     public static UpscalerParameters Default { get; } = new(
         DefaultScale, DefaultTileSize, DefaultTileOverlap, TensorLayout.Nchw, PixelRange.ZeroToOne, Bgr: false, DefaultMaxInputPixels, Prompt: null, Pad: 1);
 
-    private static readonly string[] Fields = ["scale", "tileSize", "tileOverlap", "layout", "range", "channels", "maxInputPixels", "prompt", "pad"];
+    /// <summary>The settings Trove itself reads; a remote model may take others, which go to the service as they are.</summary>
+    public static readonly IReadOnlyList<string> Fields = ["scale", "tileSize", "tileOverlap", "layout", "range", "channels", "maxInputPixels", "prompt", "pad"];
 
     /// <param name="parameters">The registry entry's parameters (null = defaults).</param>
     /// <param name="model">The model id, for messages.</param>
