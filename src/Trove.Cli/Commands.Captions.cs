@@ -25,14 +25,7 @@ public static partial class TroveCli
                 if (!p.GetValue(now))
                 {
                     var (queued, jobs) = await CaptionJobs.EnqueueAsync(library!, ids, p.GetValue(model), p.GetValue(overwrite), ct).ConfigureAwait(false);
-                    var workers = (await JobQueue.Of(library!).LiveWorkersAsync(ct).ConfigureAwait(false)).Where(w => w.Runs(CaptionJobs.Kind)).Select(w => w.Id).ToList();
-                    string? warning = null;
-                    if (jobs.Count > 0 && workers.Count == 0)
-                    {
-                        warning = "No worker is running for this library (none has reported in within the last minute), so these jobs wait until one starts. "
-                            + "Start one with 'trove worker' (or 'trove serve', which runs one), or caption here and now with 'trove caption generate QUERY --now'.";
-                        await ctx.Output.Err.WriteLineAsync("warning: " + warning).ConfigureAwait(false);
-                    }
+                    var (workers, warning) = await NoWorkerWarningAsync(ctx, library!, CaptionJobs.Kind, jobs.Count, "caption here and now with 'trove caption generate QUERY --now'", ct).ConfigureAwait(false);
 
                     ctx.Output.Result(
                         new { media = ids.Count, model = queued.Model.Id, version = queued.Version.Version, jobs = jobs.Select(j => j.Id), workers, warning },

@@ -29,14 +29,7 @@ public static partial class TroveCli
                 if (!p.GetValue(now))
                 {
                     var jobs = await SuggestionJobs.EnqueueAsync(library!, ids, p.GetValue(force), TimeSpan.Zero, ct).ConfigureAwait(false);
-                    var workers = (await JobQueue.Of(library!).LiveWorkersAsync(ct).ConfigureAwait(false)).Where(w => w.Runs(SuggestionJobs.Kind)).Select(w => w.Id).ToList();
-                    string? warning = null;
-                    if (jobs.Count > 0 && workers.Count == 0)
-                    {
-                        warning = "No worker is running for this library (none has reported in within the last minute), so these jobs wait until one starts. "
-                            + "Start one with 'trove worker' (or 'trove serve', which runs one), or run the taggers here and now with 'trove suggest QUERY --now'.";
-                        await ctx.Output.Err.WriteLineAsync("warning: " + warning).ConfigureAwait(false);
-                    }
+                    var (workers, warning) = await NoWorkerWarningAsync(ctx, library!, SuggestionJobs.Kind, jobs.Count, "run the taggers here and now with 'trove suggest QUERY --now'", ct).ConfigureAwait(false);
 
                     ctx.Output.Result(
                         new { media = ids.Count, jobs = jobs.Select(j => j.Id), workers, warning },
@@ -109,6 +102,24 @@ public static partial class TroveCli
                 return result.Failed.Count > 0 ? 1 : 0;
             }));
             return cmd;
+        }
+
+        /// <summary>
+        /// The workers alive that run <paramref name="kind"/>; when jobs were queued and none is, a warning (also on
+        /// stderr) saying so, how to start one, or <paramref name="instead"/>.
+        /// </summary>
+        private static async Task<(List<string> Workers, string? Warning)> NoWorkerWarningAsync(CliContext ctx, Trove.Application.TroveLibrary library, string kind, int queued, string instead, CancellationToken ct)
+        {
+            var workers = (await JobQueue.Of(library).LiveWorkersAsync(ct).ConfigureAwait(false)).Where(w => w.Runs(kind)).Select(w => w.Id).ToList();
+            if (queued == 0 || workers.Count > 0)
+            {
+                return (workers, null);
+            }
+
+            var warning = "No worker is running for this library (none has reported in within the last minute), so these jobs wait until one starts. "
+                + $"Start one with 'trove worker' (or 'trove serve', which runs one), or {instead}.";
+            await ctx.Output.Err.WriteLineAsync("warning: " + warning).ConfigureAwait(false);
+            return (workers, warning);
         }
 
         /// <summary>trove suggestions list ID [--status S] — a media's suggestions.</summary>
