@@ -67,12 +67,42 @@ public sealed class MediaService(TroveLibrary library)
     public static bool CanSeeTrash(Accounts.Principal viewer) => viewer?.Role >= Accounts.Role.Moderator;
 
     /// <summary>Moves media to the trash (restorable). Returns the ids moved.</summary>
-    public async Task<IReadOnlyList<string>> DeleteAsync(IReadOnlyList<string> ids, CancellationToken ct)
+    public Task<IReadOnlyList<string>> DeleteAsync(IReadOnlyList<string> ids, CancellationToken ct) => DeleteAsync(ids, DerivedMedia.Ask, ct);
+
+    /// <summary>
+    /// Moves media to the trash (restorable). An original with derived media still in the library (upscaled or restored
+    /// results) is refused with <c>has-derived</c> unless <paramref name="derived"/> says what becomes of them: moved to
+    /// the trash too, or kept (they keep their lineage). Returns the ids moved.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> DeleteAsync(IReadOnlyList<string> ids, DerivedMedia derived, CancellationToken ct)
     {
         var resolved = await ResolveAllAsync(ids, ct).ConfigureAwait(false);
         var moved = new List<string>();
         await using var session = await library.BeginWriteAsync(ct).ConfigureAwait(false);
-        foreach (var id in resolved)
+        // First every check (so a refusal leaves everything as it was), then the moves.
+        var targets = new List<string>(resolved);
+        var asked = new HashSet<string>(resolved, StringComparer.Ordinal);
+        for (var i = 0; i < targets.Count; i++)
+        {
+            var id = targets[i];
+            var live = session.Read(id) is { InTrash: false } media
+                ? Restoration.LineageView.Of(library, media.Sidecar).LiveDerivatives.Where(d => !asked.Contains(d.Id)).ToList()
+                : [];
+            if (live.Count > 0 && derived == DerivedMedia.Ask)
+            {
+                throw new TroveUsageException(
+                    "has-derived",
+                    $"Media {id[..12]} has {live.Count} derived media in the library ({string.Join(", ", live.Take(5).Select(d => d.Id[..12]))}{(live.Count > 5 ? ", …" : string.Empty)}); nothing was deleted.",
+                    "Say what becomes of them: --with-derived moves them to the trash too, --keep-derived deletes only the original (they keep their lineage).");
+            }
+
+            if (derived == DerivedMedia.WithDerived)
+            {
+                targets.AddRange(live.Select(d => d.Id).Where(asked.Add));
+            }
+        }
+
+        foreach (var id in targets)
         {
             var stored = session.Read(id);
             if (stored.InTrash)
@@ -150,6 +180,19 @@ public sealed class MediaService(TroveLibrary library)
 
         return result.Distinct(StringComparer.Ordinal).ToList();
     }
+}
+
+/// <summary>What deleting an original does with the media derived from it (<see cref="MediaService.DeleteAsync(IReadOnlyList{string}, DerivedMedia, CancellationToken)"/>).</summary>
+public enum DerivedMedia
+{
+    /// <summary>Refuse (<c>has-derived</c>) when an original has derived media in the library.</summary>
+    Ask,
+
+    /// <summary>Move them to the trash too (and theirs, in turn).</summary>
+    WithDerived,
+
+    /// <summary>Leave them in the library.</summary>
+    KeepDerived,
 }
 
 /// <summary>A file that cannot be imported; the message says why.</summary>

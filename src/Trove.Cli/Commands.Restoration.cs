@@ -87,7 +87,7 @@ public static partial class TroveCli
                 return 0;
             }
 
-            var result = await ctx.Output.WithProgressAsync("restore", progress => new RestoreService(library).RunAsync(request, progress, ct)).ConfigureAwait(false);
+            var result = await ctx.Output.WithProgressAsync("restore", progress => RestoreJobs.RunNowAsync(library, request, progress, ct)).ConfigureAwait(false);
             ctx.Output.Result(
                 new { original = result.Original, result = result.Result, model = result.Model, version = result.Version, existing = result.Existing, width = result.Width, height = result.Height, seconds = Math.Round(result.Seconds, 2) },
                 w => w.WriteLine(result.Existing

@@ -19,6 +19,7 @@ public static partial class TroveCli
             {
                 var names = (p.GetValue(kinds) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 await library!.RecoverAsync(ct).ConfigureAwait(false);
+                await Application.Restoration.RetentionJobs.ScheduleNextAsync(library, ct).ConfigureAwait(false);
                 var handlers = JobCatalog.Handlers(library, names);
                 var options = new JobWorkerOptions { Concurrency = p.GetValue(concurrency) };
                 var counts = new Dictionary<JobActivityKind, int>();

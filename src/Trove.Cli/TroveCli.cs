@@ -78,6 +78,7 @@ public static partial class TroveCli
         root.Subcommands.Add(app.Delete());
         root.Subcommands.Add(app.Restore());
         root.Subcommands.Add(app.Upscale());
+        root.Subcommands.Add(app.Processing());
         root.Subcommands.Add(app.Purge());
         root.Subcommands.Add(app.Rebuild());
         root.Subcommands.Add(app.Check());
@@ -148,8 +149,9 @@ public static partial class TroveCli
             {
                 var view = await new MediaService(library!).ShowAsync(p.GetValue(id)!, ct).ConfigureAwait(false);
                 var s = view.Sidecar;
+                var lineage = Application.Restoration.LineageView.Of(library!, s);
                 ctx.Output.Result(
-                    new { media = s, location = view.InTrash ? "trash" : "library", path = view.OriginalPath, tagCategories = view.TagCategories },
+                    new { media = s, location = view.InTrash ? "trash" : "library", path = view.OriginalPath, tagCategories = view.TagCategories, lineage = LineageJson(lineage) },
                     w =>
                     {
                         w.WriteLine($"{s.Id}{(view.InTrash ? "  (in trash)" : string.Empty)}");
@@ -175,10 +177,12 @@ public static partial class TroveCli
                             w.WriteLine($"  crop {c.Name}: {c.X},{c.Y},{c.W},{c.H}");
                         }
 
-                        foreach (var r in s.Relations)
+                        foreach (var r in s.Relations.Where(r => r.Type is not (RelationTypes.DerivedFrom or RelationTypes.Derivative)))
                         {
                             w.WriteLine($"  {r.Type} {r.Target}");
                         }
+
+                        WriteLineage(w, lineage);
 
                         if (s.Collections.Count > 0)
                         {
@@ -385,7 +389,26 @@ public static partial class TroveCli
             return cmd;
         }
 
-        public Command Delete() => IdsCommand("delete", "Move media to the trash (restorable)", "deleted", (s, ids, ct) => s.DeleteAsync(ids, ct));
+        public Command Delete()
+        {
+            var withDerived = new Option<bool>("--with-derived") { Description = "Also move the media derived from these (upscaled, restored) to the trash" };
+            var keepDerived = new Option<bool>("--keep-derived") { Description = "Delete only these; media derived from them stay in the library" };
+            var ids = new Argument<string[]>("ID") { Arity = ArgumentArity.OneOrMore };
+            var cmd = new Command("delete", "Move media to the trash (restorable); an original with derived media needs --with-derived or --keep-derived") { ids, withDerived, keepDerived };
+            cmd.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
+            {
+                if (p.GetValue(withDerived) && p.GetValue(keepDerived))
+                {
+                    throw new TroveUsageException("conflicting-options", "--with-derived and --keep-derived contradict each other.", "Give one of them.");
+                }
+
+                var policy = p.GetValue(withDerived) ? DerivedMedia.WithDerived : p.GetValue(keepDerived) ? DerivedMedia.KeepDerived : DerivedMedia.Ask;
+                var done = await new MediaService(library!).DeleteAsync(p.GetValue(ids)!, policy, ct).ConfigureAwait(false);
+                ctx.Output.Result(new Dictionary<string, object> { ["deleted"] = done }, w => w.WriteLine($"Deleted {done.Count} media."));
+                return 0;
+            }));
+            return cmd;
+        }
 
 
         public Command Purge()
@@ -482,6 +505,7 @@ public static partial class TroveCli
 
                 await using var library = await ctx.Output.WithProgressAsync("open", progress => TroveLibrary.OpenAsync(ctx.LibraryPath, ctx.Environment, progress, ct)).ConfigureAwait(false);
                 await library.RecoverAsync(ct).ConfigureAwait(false);
+                await Application.Restoration.RetentionJobs.ScheduleNextAsync(library, ct).ConfigureAwait(false);
                 var settings = CliHost.ServerSettings();
                 if (p.GetValue(urls) is { Length: > 0 } given)
                 {

@@ -14,6 +14,7 @@ public static class JobCatalog
         Tagging.SuggestionJobs.Handler(library),
         Captioning.CaptionJobs.Handler(library),
         Restoration.RestoreJobs.Handler(library),
+        Restoration.RetentionJobs.Handler(library),
     ];
 
     /// <summary>The handlers of the named kinds (all when <paramref name="kinds"/> is empty); an unknown kind is a usage error.</summary>

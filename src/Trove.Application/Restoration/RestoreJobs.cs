@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text.Json;
 using Trove.Application.Jobs;
+using Trove.Domain;
 
 namespace Trove.Application.Restoration;
 
@@ -33,6 +36,44 @@ public static class RestoreJobs
         var id = await library.ResolveIdAsync(request.Media, ct).ConfigureAwait(false);
         var job = await JobQueue.Of(library).EnqueueAsync(Definition.Job(new RestorePayload(id, restorer.Reference, request.Parameters, request.Keep), library.Actor), ct).ConfigureAwait(false);
         return (restorer, job);
+    }
+
+    /// <summary>
+    /// Runs a restore in this process (<c>trove restore --now</c>) and records it in the processing history as a finished
+    /// job, like one a worker ran: succeeded with its result, or failed with its error (which is then thrown on).
+    /// </summary>
+    public static async Task<RestoreResult> RunNowAsync(TroveLibrary library, RestoreRequest request, IProgress<ProgressInfo>? progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(library);
+        ArgumentNullException.ThrowIfNull(request);
+        var service = new RestoreService(library);
+        var restorer = service.Resolve(request.Model, request.Kind);
+        var id = await library.ResolveIdAsync(request.Media, ct).ConfigureAwait(false);
+        var payload = JsonSerializer.Serialize(new RestorePayload(id, restorer.Reference, request.Parameters, request.Keep), JobQueue.Json);
+        var queue = JobQueue.Of(library);
+        var started = queue.Time.GetUtcNow();
+        JobRecord Record(string status, string? result, string? error) =>
+            new(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), Kind, status, library.Actor, started, started, queue.Time.GetUtcNow(), null, 1, 1, payload, result, error)
+            {
+                Attempts = 1,
+                MaxAttempts = 1,
+                LeaseOwner = $"{Environment.MachineName}:{Environment.ProcessId}:now",
+            };
+
+        try
+        {
+            var result = await service.RunAsync(request with { Media = id, Model = restorer.Reference }, progress, ct).ConfigureAwait(false);
+            await queue.Store.InsertAsync(Record(JobStatus.Succeeded, JsonSerializer.Serialize(result, JobQueue.Json), null), CancellationToken.None).ConfigureAwait(false);
+            return result;
+        }
+        catch (Exception ex) when (ex is TroveException or OperationCanceledException)
+        {
+            var cancelled = ex is OperationCanceledException;
+            await queue.Store.InsertAsync(
+                Record(cancelled ? JobStatus.Cancelled : JobStatus.Failed, null, cancelled ? null : ex is TroveException t ? $"{t.Code}: {t.Message}" : ex.Message),
+                CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
     }
 
     public static IJobHandler Handler(TroveLibrary library)

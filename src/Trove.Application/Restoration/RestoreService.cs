@@ -124,6 +124,11 @@ public sealed class RestoreService(TroveLibrary library)
         var runParameters = new SortedDictionary<string, string>(request.Parameters.ToDictionary(), StringComparer.Ordinal);
         if (await FindExistingAsync(id, restorer, runParameters, ct).ConfigureAwait(false) is { } earlier)
         {
+            if (request.Keep && earlier.DerivedFrom is { Kept: false })
+            {
+                await new ProcessingService(library).KeepAsync(earlier.Id, ct).ConfigureAwait(false);
+            }
+
             return new RestoreResult(id, earlier.Id, restorer.Model.Id, restorer.Version.Version, true, earlier.Original.Width ?? 0, earlier.Original.Height ?? 0, 0);
         }
 
@@ -136,6 +141,11 @@ public sealed class RestoreService(TroveLibrary library)
         var result = await ImportResultAsync(stored.Sidecar, restorer, bytes, ext, ct).ConfigureAwait(false);
         var seconds = library.Time.GetElapsedTime(started).TotalSeconds;
         var derived = await RecordLineageAsync(id, result, restorer, runParameters, request.Keep, ct).ConfigureAwait(false);
+        if (derived.DerivedFrom is { Kept: false, ExpiresAt: { } expires })
+        {
+            await RetentionJobs.ScheduleAsync(library, expires, ct).ConfigureAwait(false);
+        }
+
         return new RestoreResult(id, result, restorer.Model.Id, restorer.Version.Version, false, derived.Original.Width ?? 0, derived.Original.Height ?? 0, seconds);
     }
 
