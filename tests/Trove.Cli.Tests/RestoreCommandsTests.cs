@@ -106,4 +106,87 @@ public sealed class RestoreCommandsTests : IAsyncLifetime
         Assert.Equal("provider-bad-response", bad.ErrorCode());
         Assert.Equal(2, await CountAsync(""));
     }
+
+    [Fact]
+    public async Task The_processing_history_records_each_run_and_keep_discard_and_expire_act_on_the_results()
+    {
+        await AddLocalAsync("nearest2", 2, 2);
+        var first = (await Cli.InAsync(Library, "upscale", _original, "--now", "--json")).ShouldSucceed().Json.GetProperty("result").GetString()!;
+        var failed = await Cli.InAsync(Library, "restore", _original, "--model", "nearest2", "--param", "tileSize=4", "--now", "--json");
+        Assert.Equal("model-parameters-invalid", failed.ErrorCode());
+
+        var runs = (await Cli.InAsync(Library, "processing", "list", "--mine", "--json")).ShouldSucceed().Json.GetProperty("runs");
+        Assert.Equal(2, runs.GetArrayLength());
+        var ok = runs.EnumerateArray().Single(r => r.GetProperty("status").GetString() == "succeeded");
+        Assert.Equal(first, ok.GetProperty("result").GetString());
+        Assert.Equal(_original, ok.GetProperty("media").GetString());
+        Assert.Equal("nearest2@1", ok.GetProperty("model").GetString());
+        Assert.Equal("unkept", ok.GetProperty("resultState").GetString());
+        Assert.True(ok.TryGetProperty("expiresAt", out _));
+        Assert.True(ok.GetProperty("seconds").GetDouble() >= 0);
+        var bad = runs.EnumerateArray().Single(r => r.GetProperty("status").GetString() == "failed");
+        Assert.Equal("4", bad.GetProperty("parameters").GetProperty("tileSize").GetString());
+        Assert.StartsWith("model-parameters-invalid", bad.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("nearest2@1", (await Cli.InAsync(Library, "processing", "list")).ShouldSucceed().Stdout, StringComparison.Ordinal);
+
+        // Both directions of the lineage in show.
+        var shown = (await Cli.InAsync(Library, "show", _original)).ShouldSucceed().Stdout;
+        Assert.Contains($"derivative {first} by nearest2@1", shown, StringComparison.Ordinal);
+        Assert.Contains($"derived from {_original} by nearest2@1", (await Cli.InAsync(Library, "show", first)).ShouldSucceed().Stdout, StringComparison.Ordinal);
+
+        (await Cli.InAsync(Library, "processing", "keep", first[..10])).ShouldSucceed();
+        Assert.Equal("kept", (await Cli.InAsync(Library, "processing", "list", "--json")).ShouldSucceed().Json.GetProperty("runs").EnumerateArray()
+            .Single(r => r.GetProperty("status").GetString() == "succeeded").GetProperty("resultState").GetString());
+
+        // Nothing has expired: a kept result stays whatever the retention.
+        Environment.SetEnvironmentVariable("TROVE_Restoration__Retention", "00:00:00");
+        try
+        {
+            await AddLocalAsync("nearest4", 4, 4);
+            var second = (await Cli.InAsync(Library, "restore", _original, "--model", "nearest4", "--param", "tileSize=32", "--now", "--json")).ShouldSucceed().Json.GetProperty("result").GetString()!;
+            var expired = (await Cli.InAsync(Library, "processing", "expire", "--json")).ShouldSucceed().Json;
+            Assert.Equal([second], expired.GetProperty("trashed").Strings());
+            Assert.Equal(0, await CountAsync($"id:{second}"));
+            Assert.Equal(1, await CountAsync($"derivedfrom:{_original}"));
+            Assert.Contains($"derivative {second} by nearest4@1 (tileSize=32) (trash)", (await Cli.InAsync(Library, "show", _original)).ShouldSucceed().Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("TROVE_Restoration__Retention", null);
+        }
+
+        (await Cli.InAsync(Library, "processing", "discard", first)).ShouldSucceed();
+        Assert.Equal(1, await CountAsync(""));
+        var notDerived = await Cli.InAsync(Library, "processing", "keep", _original, "--json");
+        notDerived.ShouldExit(2);
+        Assert.Equal("not-derived", notDerived.ErrorCode());
+        Assert.Empty((await Cli.InAsync(Library, "check", "--json")).ShouldSucceed().Json.GetProperty("problems").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Deleting_an_original_with_derived_media_asks_and_does_what_it_is_told()
+    {
+        await AddLocalAsync("nearest2", 2, 2);
+        var result = (await Cli.InAsync(Library, "upscale", _original, "--now", "--keep", "--json")).ShouldSucceed().Json.GetProperty("result").GetString()!;
+
+        var refused = await Cli.InAsync(Library, "delete", _original, "--json");
+        refused.ShouldExit(2);
+        Assert.Equal("has-derived", refused.ErrorCode());
+        Assert.Contains("--with-derived", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, await CountAsync(""));
+
+        // Deleting the result itself needs no question, nor deleting both at once.
+        (await Cli.InAsync(Library, "delete", _original, result)).ShouldSucceed();
+        Assert.Equal(0, await CountAsync(""));
+        (await Cli.InAsync(Library, "restore", _original, result)).ShouldSucceed();
+
+        (await Cli.InAsync(Library, "delete", _original, "--keep-derived")).ShouldSucceed();
+        Assert.Equal([result], (await Cli.InAsync(Library, "search", "", "--json")).ShouldSucceed().Json.Ids());
+        (await Cli.InAsync(Library, "restore", _original)).ShouldSucceed();
+
+        var both = (await Cli.InAsync(Library, "delete", _original, "--with-derived", "--json")).ShouldSucceed().Json;
+        Assert.Equal(2, both.GetProperty("deleted").GetArrayLength());
+        Assert.Equal(0, await CountAsync(""));
+        Assert.Equal("conflicting-options", (await Cli.InAsync(Library, "delete", _original, "--with-derived", "--keep-derived", "--json")).ErrorCode());
+    }
 }
