@@ -35,41 +35,16 @@ public sealed partial class CaptionGenerator(TroveLibrary library)
     /// </summary>
     public ResolvedCaptioner Resolve(string? reference)
     {
-        var catalog = library.Files.ReadModels();
-        ModelDefinition model;
-        string? versionName = null;
-        if (string.IsNullOrWhiteSpace(reference))
-        {
-            var captioners = catalog.Models.Where(m => m.Kind == ModelKinds.Captioner && m.ActiveVersion is not null).ToList();
-            model = captioners.Count switch
-            {
-                0 => throw new TroveUsageException(
-                    "no-captioner",
-                    "No captioner is registered in models.json.",
-                    "Add a provider ('trove providers add …') and a captioner on it ('trove models add ID --kind captioner --version V --provider NAME'); see docs/models.md."),
-                1 => captioners[0],
-                _ => throw new TroveUsageException(
-                    "ambiguous-captioner",
-                    $"Several captioners are registered ({string.Join(", ", captioners.Select(c => c.Id))}).",
-                    "Say which with --model ID."),
-            };
-        }
-        else
-        {
-            var at = reference.IndexOf('@', StringComparison.Ordinal);
-            var id = at < 0 ? reference.Trim() : reference[..at].Trim();
-            versionName = at < 0 ? null : reference[(at + 1)..].Trim();
-            model = catalog.Find(id) ?? throw new TroveUsageException("model-not-found", $"There is no model '{id}' in models.json.", "List models with 'trove models list'.");
-            if (model.Kind != ModelKinds.Captioner)
-            {
-                throw new TroveUsageException("not-a-captioner", $"Model '{id}' is a {model.Kind}, not a captioner.", "Pick a model of kind captioner ('trove models list').");
-            }
-        }
-
-        var version = versionName is null
-            ? model.ActiveVersion ?? throw new TroveUsageException("model-version-not-found", $"Model '{model.Id}' has no active version.", $"Activate one with 'trove models activate {model.Id} VERSION'.")
-            : model.Versions.FirstOrDefault(v => v.Version == versionName)
-              ?? throw new TroveUsageException("model-version-not-found", $"Model '{model.Id}' has no version '{versionName}' (it has {string.Join(", ", model.Versions.Select(v => v.Version))}).");
+        var (model, version) = Models.ModelReferences.Resolve(
+            library.Files.ReadModels(),
+            reference,
+            m => m.Kind == ModelKinds.Captioner,
+            () => new TroveUsageException(
+                "no-captioner",
+                "No captioner is registered in models.json.",
+                "Add a provider ('trove providers add …') and a captioner on it ('trove models add ID --kind captioner --version V --provider NAME'); see docs/models.md."),
+            ids => new TroveUsageException("ambiguous-captioner", $"Several captioners are registered ({string.Join(", ", ids)}).", "Say which with --model ID."),
+            m => new TroveUsageException("not-a-captioner", $"Model '{m.Id}' is a {m.Kind}, not a captioner.", "Pick a model of kind captioner ('trove models list')."));
         var parameters = CaptionerParameters.Parse(model.Parameters, model.Id);
         if (ModelProviders.IsLocal(model.Provider))
         {

@@ -52,38 +52,16 @@ public sealed class RestoreService(TroveLibrary library)
 
     public ResolvedRestorer Resolve(string? reference, string? kind = null)
     {
-        var catalog = library.Files.ReadModels();
-        ModelDefinition model;
-        string? versionName = null;
-        if (string.IsNullOrWhiteSpace(reference))
-        {
-            var candidates = catalog.Models.Where(m => (kind is null ? Kinds.Contains(m.Kind) : m.Kind == kind) && m.ActiveVersion is not null).ToList();
-            model = candidates.Count switch
-            {
-                0 => throw new TroveUsageException(
-                    "no-restorer",
-                    $"No {kind ?? "upscaler or restorer"} is registered in models.json.",
-                    "Register one: 'trove models add ID --kind upscaler --version V --file model.onnx --parameters '{\"scale\":2}'' (docs/models.md, \"Upscalers and restorers\")."),
-                1 => candidates[0],
-                _ => throw new TroveUsageException("ambiguous-model", $"Several models could run ({string.Join(", ", candidates.Select(c => c.Id))}).", "Say which with --model ID."),
-            };
-        }
-        else
-        {
-            var at = reference.IndexOf('@', StringComparison.Ordinal);
-            var id = at < 0 ? reference.Trim() : reference[..at].Trim();
-            versionName = at < 0 ? null : reference[(at + 1)..].Trim();
-            model = catalog.Find(id) ?? throw new TroveUsageException("model-not-found", $"There is no model '{id}' in models.json.", "List models with 'trove models list'.");
-            if (!Kinds.Contains(model.Kind))
-            {
-                throw new TroveUsageException("not-a-restorer", $"Model '{id}' is a {model.Kind}, not an upscaler or restorer.", "Pick a model of kind upscaler or restorer ('trove models list').");
-            }
-        }
-
-        var version = versionName is null
-            ? model.ActiveVersion ?? throw new TroveUsageException("model-version-not-found", $"Model '{model.Id}' has no active version.")
-            : model.Versions.FirstOrDefault(v => v.Version == versionName)
-              ?? throw new TroveUsageException("model-version-not-found", $"Model '{model.Id}' has no version '{versionName}' (it has {string.Join(", ", model.Versions.Select(v => v.Version))}).");
+        var (model, version) = Models.ModelReferences.Resolve(
+            library.Files.ReadModels(),
+            reference,
+            m => Kinds.Contains(m.Kind) && (kind is null || !string.IsNullOrWhiteSpace(reference) || m.Kind == kind), // a named model may be either kind
+            () => new TroveUsageException(
+                "no-restorer",
+                $"No {kind ?? "upscaler or restorer"} is registered in models.json.",
+                "Register one: 'trove models add ID --kind upscaler --version V --file model.onnx --parameters '{\"scale\":2}'' (docs/models.md, \"Upscalers and restorers\")."),
+            ids => new TroveUsageException("ambiguous-model", $"Several models could run ({string.Join(", ", ids)}).", "Say which with --model ID."),
+            m => new TroveUsageException("not-a-restorer", $"Model '{m.Id}' is a {m.Kind}, not an upscaler or restorer.", "Pick a model of kind upscaler or restorer ('trove models list')."));
         var provider = ModelProviders.IsLocal(model.Provider) ? null : new ProviderRegistry(library).Get(model.Provider);
         return new ResolvedRestorer(model, version, provider);
     }
