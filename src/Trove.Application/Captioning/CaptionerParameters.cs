@@ -46,57 +46,31 @@ public sealed record CaptionerParameters(string Style, string Prompt, int MaxTok
             return Default;
         }
 
-        TroveUsageException Bad(string path, string detail) => new(
-            "model-parameters-invalid",
-            $"Model '{model}': parameters.{path} {detail}.",
-            "Fix the model's parameters in models.json (see docs/models.md, \"Captioners\").");
+        var reader = new Models.ParameterReader(parameters, model, "Captioners");
+        reader.OnlyFields(["style", "prompt", "maxTokens", "temperature"], "a captioner");
 
-        string? Text(string name)
-        {
-            var node = parameters[name];
-            return node is null ? null
-                : node is JsonValue v && v.TryGetValue<string>(out var s) ? s
-                : throw Bad(name, $"must be a string, found {node.ToJsonString()}");
-        }
-
-        double? Number(string name)
-        {
-            var node = parameters[name];
-            return node is null ? null
-                : node is JsonValue v && v.TryGetValue<double>(out var d) ? d
-                : throw Bad(name, $"must be a number, found {node.ToJsonString()}");
-        }
-
-        var style = Text("style")?.Trim().ToLowerInvariant() ?? CaptionStyles.Natural;
+        var style = reader.Text("style")?.Trim().ToLowerInvariant() ?? CaptionStyles.Natural;
         if (!CaptionStyles.All.Contains(style, StringComparer.Ordinal))
         {
-            throw Bad("style", $"is '{style}'; use natural (sentences) or tags (a comma-separated list)");
+            throw reader.Bad("style", $"is '{style}'; use natural (sentences) or tags (a comma-separated list)");
         }
 
-        var prompt = Text("prompt");
+        var prompt = reader.Text("prompt");
         if (prompt is not null && string.IsNullOrWhiteSpace(prompt))
         {
-            throw Bad("prompt", "is empty; leave it out for the default prompt");
+            throw reader.Bad("prompt", "is empty; leave it out for the default prompt");
         }
 
-        var maxTokens = Number("maxTokens") ?? DefaultMaxTokens;
+        var maxTokens = reader.Number("maxTokens") ?? DefaultMaxTokens;
         if (maxTokens < 1 || maxTokens > 8192 || maxTokens != Math.Floor(maxTokens))
         {
-            throw Bad("maxTokens", $"is {maxTokens}; use a whole number 1–8192");
+            throw reader.Bad("maxTokens", $"is {maxTokens}; use a whole number 1–8192");
         }
 
-        var temperature = Number("temperature") ?? DefaultTemperature;
+        var temperature = reader.Number("temperature") ?? DefaultTemperature;
         if (temperature < 0 || temperature > 2)
         {
-            throw Bad("temperature", $"is {temperature}; use 0–2");
-        }
-
-        foreach (var (key, _) in parameters)
-        {
-            if (key is not ("style" or "prompt" or "maxTokens" or "temperature"))
-            {
-                throw Bad(key, "is not a captioner setting (style, prompt, maxTokens, temperature)");
-            }
+            throw reader.Bad("temperature", $"is {temperature}; use 0–2");
         }
 
         return new CaptionerParameters(style, prompt?.Trim() ?? (style == CaptionStyles.Tags ? TagsPrompt : NaturalPrompt), (int)maxTokens, temperature);

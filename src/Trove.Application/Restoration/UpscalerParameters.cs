@@ -77,100 +77,65 @@ public sealed record UpscalerParameters(
             return Default;
         }
 
-        TroveUsageException Bad(string path, string detail) => new(
-            "model-parameters-invalid",
-            $"Model '{model}': parameters.{path} {detail}.",
-            "Fix the model's parameters in models.json (see docs/models.md, \"Upscalers and restorers\").");
+        var reader = new Models.ParameterReader(parameters, model, "Upscalers and restorers");
+        reader.OnlyFields(Fields, "an upscaler");
 
-        string? Text(string name)
-        {
-            var node = parameters[name];
-            return node is null ? null
-                : node is JsonValue v && v.TryGetValue<string>(out var s) ? s
-                : throw Bad(name, $"must be a string, found {node.ToJsonString()}");
-        }
-
-        long? Whole(string name)
-        {
-            var node = parameters[name];
-            if (node is null)
-            {
-                return null;
-            }
-
-            if (node is JsonValue && node.GetValueKind() == JsonValueKind.Number)
-            {
-                var d = double.Parse(node.ToJsonString(), CultureInfo.InvariantCulture);
-                return d == Math.Floor(d) && Math.Abs(d) < 1e15 ? (long)d : throw Bad(name, $"is {d.ToString(CultureInfo.InvariantCulture)}; use a whole number");
-            }
-
-            throw Bad(name, $"must be a whole number, found {node.ToJsonString()}");
-        }
-
-        foreach (var (key, _) in parameters)
-        {
-            if (!Fields.Contains(key, StringComparer.Ordinal))
-            {
-                throw Bad(key, $"is not an upscaler setting ({string.Join(", ", Fields)})");
-            }
-        }
-
-        var scale = Whole("scale") ?? DefaultScale;
+        var scale = reader.Whole("scale") ?? DefaultScale;
         if (scale is not (1 or 2 or 4))
         {
-            throw Bad("scale", $"is {scale}; use 1 (restorers), 2 or 4");
+            throw reader.Bad("scale", $"is {scale}; use 1 (restorers), 2 or 4");
         }
 
-        var tileSize = Whole("tileSize") ?? DefaultTileSize;
+        var tileSize = reader.Whole("tileSize") ?? DefaultTileSize;
         if (tileSize is < MinTileSize or > MaxTileSize)
         {
-            throw Bad("tileSize", $"is {tileSize}; use {MinTileSize}–{MaxTileSize}");
+            throw reader.Bad("tileSize", $"is {tileSize}; use {MinTileSize}–{MaxTileSize}");
         }
 
-        var overlap = Whole("tileOverlap") ?? Math.Min(DefaultTileOverlap, (tileSize - 1) / 2);
+        var overlap = reader.Whole("tileOverlap") ?? Math.Min(DefaultTileOverlap, (tileSize - 1) / 2);
         if (overlap < 0 || overlap * 2 >= tileSize)
         {
-            throw Bad("tileOverlap", $"is {overlap}; use 0 to less than half of tileSize ({tileSize})");
+            throw reader.Bad("tileOverlap", $"is {overlap}; use 0 to less than half of tileSize ({tileSize})");
         }
 
-        var layout = (Text("layout")?.Trim().ToLowerInvariant() ?? "nchw") switch
+        var layout = (reader.Text("layout")?.Trim().ToLowerInvariant() ?? "nchw") switch
         {
             "nchw" => TensorLayout.Nchw,
             "nhwc" => TensorLayout.Nhwc,
-            var other => throw Bad("layout", $"is '{other}'; use nchw ([N,3,H,W]) or nhwc ([N,H,W,3])"),
+            var other => throw reader.Bad("layout", $"is '{other}'; use nchw ([N,3,H,W]) or nhwc ([N,H,W,3])"),
         };
 
-        var range = (Text("range")?.Trim() ?? "0-1") switch
+        var range = (reader.Text("range")?.Trim() ?? "0-1") switch
         {
             "0-1" => PixelRange.ZeroToOne,
             "0-255" => PixelRange.ZeroTo255,
             "-1-1" => PixelRange.MinusOneToOne,
-            var other => throw Bad("range", $"is '{other}'; use 0-1, 0-255 or -1-1"),
+            var other => throw reader.Bad("range", $"is '{other}'; use 0-1, 0-255 or -1-1"),
         };
 
-        var bgr = (Text("channels")?.Trim().ToLowerInvariant() ?? "rgb") switch
+        var bgr = (reader.Text("channels")?.Trim().ToLowerInvariant() ?? "rgb") switch
         {
             "rgb" => false,
             "bgr" => true,
-            var other => throw Bad("channels", $"is '{other}'; use rgb or bgr"),
+            var other => throw reader.Bad("channels", $"is '{other}'; use rgb or bgr"),
         };
 
-        var maxPixels = Whole("maxInputPixels") ?? DefaultMaxInputPixels;
+        var maxPixels = reader.Whole("maxInputPixels") ?? DefaultMaxInputPixels;
         if (maxPixels < 1)
         {
-            throw Bad("maxInputPixels", $"is {maxPixels}; use a positive number of pixels (width × height)");
+            throw reader.Bad("maxInputPixels", $"is {maxPixels}; use a positive number of pixels (width × height)");
         }
 
-        var prompt = Text("prompt");
+        var prompt = reader.Text("prompt");
         if (prompt is not null && string.IsNullOrWhiteSpace(prompt))
         {
-            throw Bad("prompt", "is empty; leave it out");
+            throw reader.Bad("prompt", "is empty; leave it out");
         }
 
-        var pad = Whole("pad") ?? 1;
+        var pad = reader.Whole("pad") ?? 1;
         if (pad is < 1 or > MaxPad)
         {
-            throw Bad("pad", $"is {pad}; use 1 (any size) to {MaxPad} (e.g. 8 for Swin2SR)");
+            throw reader.Bad("pad", $"is {pad}; use 1 (any size) to {MaxPad} (e.g. 8 for Swin2SR)");
         }
 
         return new UpscalerParameters((int)scale, (int)tileSize, (int)overlap, layout, range, bgr, maxPixels, prompt?.Trim(), (int)pad);

@@ -29,26 +29,24 @@ public sealed record RemoteTaggerRequest(string Prompt, int MaxTokens)
             return Default;
         }
 
-        TroveUsageException Bad(string path, string detail) => new(
-            "model-parameters-invalid",
-            $"Model '{model}': parameters.remote.{path} {detail}.",
-            "Fix the model's parameters in models.json (see docs/models.md, \"Remote taggers\").");
         if (node is not JsonObject remote)
         {
-            throw new TroveUsageException("model-parameters-invalid", $"Model '{model}': parameters.remote must be an object like {{\"prompt\":\"…\",\"maxTokens\":600}}.");
+            throw new Models.ParameterReader(parameters, model, "Remote taggers").Bad("remote", "must be an object like {\"prompt\":\"…\",\"maxTokens\":600}");
         }
+
+        var reader = new Models.ParameterReader(remote, model, "Remote taggers", "remote.");
 
         var prompt = remote["prompt"] switch
         {
             null => DefaultPrompt,
             JsonValue v when v.TryGetValue<string>(out var s) && !string.IsNullOrWhiteSpace(s) => s.Trim(),
-            var other => throw Bad("prompt", $"must be a non-empty string, found {other.ToJsonString()}"),
+            var other => throw reader.Bad("prompt", $"must be a non-empty string, found {other.ToJsonString()}"),
         };
         var maxTokens = remote["maxTokens"] switch
         {
             null => Default.MaxTokens,
             JsonValue v when v.TryGetValue<int>(out var n) && n is >= 1 and <= 8192 => n,
-            var other => throw Bad("maxTokens", $"must be a whole number 1–8192, found {other.ToJsonString()}"),
+            var other => throw reader.Bad("maxTokens", $"must be a whole number 1–8192, found {other.ToJsonString()}"),
         };
         return new RemoteTaggerRequest(prompt, maxTokens);
     }

@@ -80,49 +80,17 @@ public sealed record TaggerParameters(string? Vocabulary, int Priority, bool Aut
             return Default;
         }
 
-        TroveUsageException Bad(string path, string detail) => new(
-            "model-parameters-invalid",
-            $"Model '{model}': parameters.{path} {detail}.",
-            "Fix the model's parameters in models.json (see docs/models.md).");
-
-        // Reads a value of the expected JSON type, or refuses naming the field and the type it should have.
-        T? Opt<T>(JsonNode? node, string path)
-            where T : struct
-        {
-            if (node is null)
-            {
-                return null;
-            }
-
-            try
-            {
-                return node.GetValue<T>();
-            }
-            catch (Exception ex) when (ex is InvalidOperationException or FormatException)
-            {
-                throw Bad(path, $"must be {(typeof(T) == typeof(bool) ? "true or false" : "a number")}, found {node.ToJsonString()}");
-            }
-        }
-
-        string? Text(JsonNode? node, string path)
-        {
-            if (node is null)
-            {
-                return null;
-            }
-
-            return node is JsonValue value && value.TryGetValue<string>(out var text) ? text : throw Bad(path, $"must be a string, found {node.ToJsonString()}");
-        }
+        var reader = new Models.ParameterReader(parameters, model, string.Empty);
 
         try
         {
             string? vocabulary = null;
             if (parameters["vocabulary"] is { } v)
             {
-                var text = Text(v, "vocabulary")!;
+                var text = reader.Text(v, "vocabulary")!;
                 if (!TagMappingService.TryNormalizeSource(text, out var source, out var error))
                 {
-                    throw Bad("vocabulary", "is not usable: " + error);
+                    throw reader.Bad("vocabulary", "is not usable: " + error);
                 }
 
                 vocabulary = source;
@@ -131,15 +99,15 @@ public sealed record TaggerParameters(string? Vocabulary, int Priority, bool Aut
             UnmappedPolicy? unmapped = null;
             if (parameters[UnmappedParameter] is { } u)
             {
-                var text = Text(u, UnmappedParameter)!;
+                var text = reader.Text(u, UnmappedParameter)!;
                 if (!TagMappingSet.TryParsePolicy(text, out var policy))
                 {
-                    throw Bad(UnmappedParameter, $"must be \"create\", \"existing\" or \"ignore\", found \"{text}\"");
+                    throw reader.Bad(UnmappedParameter, $"must be \"create\", \"existing\" or \"ignore\", found \"{text}\"");
                 }
 
                 if (policy == UnmappedPolicy.Ignore && vocabulary is null)
                 {
-                    throw Bad(
+                    throw reader.Bad(
                         UnmappedParameter,
                         "is \"ignore\", which drops every label no mapping names, but the model has no \"vocabulary\" whose mappings could name one, so it would never suggest anything; set \"vocabulary\" or use \"existing\" or \"create\"");
                 }
@@ -147,60 +115,60 @@ public sealed record TaggerParameters(string? Vocabulary, int Priority, bool Aut
                 unmapped = policy;
             }
 
-            var priority = Opt<int>(parameters["priority"], "priority") ?? DefaultPriority;
-            var autoSuggest = Opt<bool>(parameters["autoSuggest"], "autoSuggest") ?? true;
+            var priority = reader.Value<int>(parameters["priority"], "priority") ?? DefaultPriority;
+            var autoSuggest = reader.Value<bool>(parameters["autoSuggest"], "autoSuggest") ?? true;
 
             var p = TaggerPreprocessing.Wd14;
             if (parameters["preprocessing"] is JsonObject pre)
             {
                 p = p with
                 {
-                    Size = Opt<int>(pre["size"], "preprocessing.size") ?? p.Size,
-                    PadToSquare = Text(pre["resize"], "preprocessing.resize") switch
+                    Size = reader.Value<int>(pre["size"], "preprocessing.size") ?? p.Size,
+                    PadToSquare = reader.Text(pre["resize"], "preprocessing.resize") switch
                     {
                         null => p.PadToSquare,
                         "pad-square" => true,
                         "stretch" => false,
-                        var other => throw Bad("preprocessing.resize", $"must be \"pad-square\" or \"stretch\", found \"{other}\""),
+                        var other => throw reader.Bad("preprocessing.resize", $"must be \"pad-square\" or \"stretch\", found \"{other}\""),
                     },
-                    Resample = Text(pre["resample"], "preprocessing.resample")?.ToLowerInvariant() switch
+                    Resample = reader.Text(pre["resample"], "preprocessing.resample")?.ToLowerInvariant() switch
                     {
                         null => p.Resample,
                         "bicubic" or "cubic" => PixelResample.Cubic,
                         "bilinear" or "linear" => PixelResample.Linear,
                         "lanczos3" or "lanczos" => PixelResample.Lanczos3,
-                        var other => throw Bad("preprocessing.resample", $"must be \"bicubic\", \"bilinear\" or \"lanczos3\", found \"{other}\""),
+                        var other => throw reader.Bad("preprocessing.resample", $"must be \"bicubic\", \"bilinear\" or \"lanczos3\", found \"{other}\""),
                     },
-                    Background = pre["background"] is { } bg ? ParseColour(Text(bg, "preprocessing.background")!) ?? throw Bad("preprocessing.background", "must be a colour like \"#ffffff\"") : p.Background,
-                    Channels = Text(pre["channels"], "preprocessing.channels")?.ToLowerInvariant() switch
+                    Background = pre["background"] is { } bg ? ParseColour(reader.Text(bg, "preprocessing.background")!) ?? throw reader.Bad("preprocessing.background", "must be a colour like \"#ffffff\"") : p.Background,
+                    Channels = reader.Text(pre["channels"], "preprocessing.channels")?.ToLowerInvariant() switch
                     {
                         null => p.Channels,
                         "bgr" => ChannelOrder.Bgr,
                         "rgb" => ChannelOrder.Rgb,
-                        var other => throw Bad("preprocessing.channels", $"must be \"rgb\" or \"bgr\", found \"{other}\""),
+                        var other => throw reader.Bad("preprocessing.channels", $"must be \"rgb\" or \"bgr\", found \"{other}\""),
                     },
-                    Layout = Text(pre["layout"], "preprocessing.layout")?.ToLowerInvariant() switch
+                    Layout = reader.Text(pre["layout"], "preprocessing.layout")?.ToLowerInvariant() switch
                     {
                         null => p.Layout,
                         "nhwc" => TensorLayout.Nhwc,
                         "nchw" => TensorLayout.Nchw,
-                        var other => throw Bad("preprocessing.layout", $"must be \"nhwc\" or \"nchw\", found \"{other}\""),
+                        var other => throw reader.Bad("preprocessing.layout", $"must be \"nhwc\" or \"nchw\", found \"{other}\""),
                     },
-                    Scale = Text(pre["scale"], "preprocessing.scale") switch
+                    Scale = reader.Text(pre["scale"], "preprocessing.scale") switch
                     {
                         null => p.Scale,
                         "0-255" => PixelScale.Byte,
                         "0-1" => PixelScale.Unit,
-                        var other => throw Bad("preprocessing.scale", $"must be \"0-255\" or \"0-1\", found \"{other}\""),
+                        var other => throw reader.Bad("preprocessing.scale", $"must be \"0-255\" or \"0-1\", found \"{other}\""),
                     },
-                    Mean = pre["mean"] is JsonArray mean ? mean.Select(x => Opt<float>(x, "preprocessing.mean") ?? throw Bad("preprocessing.mean", "must be numbers")).ToList() : p.Mean,
-                    Std = pre["std"] is JsonArray std ? std.Select(x => Opt<float>(x, "preprocessing.std") ?? throw Bad("preprocessing.std", "must be numbers")).ToList() : p.Std,
+                    Mean = pre["mean"] is JsonArray mean ? mean.Select(x => reader.Value<float>(x, "preprocessing.mean") ?? throw reader.Bad("preprocessing.mean", "must be numbers")).ToList() : p.Mean,
+                    Std = pre["std"] is JsonArray std ? std.Select(x => reader.Value<float>(x, "preprocessing.std") ?? throw reader.Bad("preprocessing.std", "must be numbers")).ToList() : p.Std,
                 };
             }
 
             if (p.Validate() is { Count: > 0 } preErrors)
             {
-                throw Bad("preprocessing", "is not usable: " + string.Join("; ", preErrors));
+                throw reader.Bad("preprocessing", "is not usable: " + string.Join("; ", preErrors));
             }
 
             var thresholds = TaggerThresholds.Default;
@@ -210,7 +178,7 @@ public sealed record TaggerParameters(string? Vocabulary, int Priority, bool Aut
                 var overall = thresholds.Overall;
                 foreach (var (key, value) in th)
                 {
-                    var number = Opt<double>(value, $"thresholds.{key}") ?? throw Bad($"thresholds.{key}", "must be a number");
+                    var number = reader.Value<double>(value, $"thresholds.{key}") ?? throw reader.Bad($"thresholds.{key}", "must be a number");
                     if (key == "overall")
                     {
                         overall = number;
@@ -226,7 +194,7 @@ public sealed record TaggerParameters(string? Vocabulary, int Priority, bool Aut
 
             if (thresholds.Validate() is { Count: > 0 } thErrors)
             {
-                throw Bad("thresholds", "are not usable: " + string.Join("; ", thErrors));
+                throw reader.Bad("thresholds", "are not usable: " + string.Join("; ", thErrors));
             }
 
             return new TaggerParameters(vocabulary, priority, autoSuggest, p, thresholds) { Unmapped = unmapped };
