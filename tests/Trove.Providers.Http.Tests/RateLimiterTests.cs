@@ -1,5 +1,7 @@
 using System.Threading.RateLimiting;
 
+using Trove.Testing;
+
 namespace Trove.Providers.Http.Tests;
 
 /// <summary>The requests-per-minute limiter on a clock that moves only when the test says: exact times, no flakiness.</summary>
@@ -23,7 +25,7 @@ public sealed class RateLimiterTests
                     break;
                 }
 
-                granted.Add(clock.Now);
+                granted.Add(clock.Elapsed);
             }
 
             clock.Advance(TimeSpan.FromMilliseconds(10));

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Trove.Application.Jobs;
 using Trove.Domain;
 using Trove.Index.Sqlite;
+using ManualClock = Trove.Testing.ManualClock;
 
 namespace Trove.Application.Tests.Jobs;
 

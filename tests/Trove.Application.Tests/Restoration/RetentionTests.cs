@@ -1,8 +1,8 @@
 using Trove.Application.Jobs;
 using Trove.Application.Restoration;
-using Trove.Application.Tests.Jobs;
 using Trove.Domain;
 using static Trove.Application.Tests.TestLibrary;
+using ManualClock = Trove.Testing.ManualClock;
 
 namespace Trove.Application.Tests.Restoration;
 

@@ -3,6 +3,7 @@ using Trove.Application.Tagging;
 using Trove.Domain;
 using Trove.Library;
 using static Trove.Application.Tests.TestLibrary;
+using ManualClock = Trove.Testing.ManualClock;
 
 namespace Trove.Application.Tests.Tagging;
 
@@ -118,14 +119,14 @@ public sealed class SuggestionServiceTests
             await service.ReviewAsync(id, [], ["red"], Ct);
         }
 
-        clock.Current = T0.AddHours(1);
+        clock.Advance(TimeSpan.FromHours(1));
         var again = await service.ApplyAsync(id, [Danbooru(("red", 0.99), ("blue", 0.95))], false, Ct);
         Assert.Equal([("red", SuggestionOutcomes.Rejected), ("blue", SuggestionOutcomes.Unchanged)], again.Changes.Select(c => (c.Tag, c.Outcome)));
         Assert.False(again.Written);
         var red = Get(t, id, "red");
         Assert.Equal((SuggestionStatus.Rejected, 0.8, "mod"), (red.Status, red.Confidence, red.ReviewedBy!));
 
-        clock.Current = T0.AddHours(2);
+        clock.Advance(TimeSpan.FromHours(1));
         var forced = await service.ApplyAsync(id, [Danbooru(("red", 0.99), ("blue", 0.95))], true, Ct);
         Assert.Equal([("red", SuggestionOutcomes.Updated), ("blue", SuggestionOutcomes.Updated)], forced.Changes.Select(c => (c.Tag, c.Outcome)));
         red = Get(t, id, "red");
@@ -148,7 +149,7 @@ public sealed class SuggestionServiceTests
         await service.ApplyAsync(id, [Custom(("cat", 0.75)), Danbooru(("blue", 0.6))], false, Ct);
         Assert.Equal(SuggestionStatus.Pending, Get(t, id, "animal").Status);
 
-        clock.Current = T0.AddMinutes(5);
+        clock.Advance(TimeSpan.FromMinutes(5));
         ReviewResult review;
         using (t.Library.ActAs("alice"))
         {

@@ -17,11 +17,3 @@ internal static class TaggingTestData
         return dir?.FullName ?? throw new InvalidOperationException("Trove.slnx not found above " + AppContext.BaseDirectory);
     }
 }
-
-/// <summary>A clock that says what the test tells it to.</summary>
-internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
-{
-    public DateTimeOffset Current { get; set; } = start;
-
-    public override DateTimeOffset GetUtcNow() => Current;
-}

@@ -1,4 +1,4 @@
-namespace Trove.Application.Tests.Jobs;
+namespace Trove.Testing;
 
 /// <summary>
 /// A clock that moves only when told (<see cref="Advance"/>), with timers that fire as it passes their due time — so
@@ -8,9 +8,13 @@ public sealed class ManualClock : TimeProvider
 {
     private readonly Lock _lock = new();
     private readonly List<ManualTimer> _timers = [];
+    private readonly DateTimeOffset _start;
     private DateTimeOffset _now;
 
-    public ManualClock(DateTimeOffset? start = null) => _now = start ?? new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    public ManualClock(DateTimeOffset? start = null) => _start = _now = start ?? new DateTimeOffset(2025, 1, 1, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>How far the clock has moved since it was made.</summary>
+    public TimeSpan Elapsed => GetUtcNow() - _start;
 
     public override DateTimeOffset GetUtcNow()
     {
