@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Trove.Testing;
 using Xunit.Abstractions;
@@ -30,40 +29,7 @@ public sealed partial class KillDuringRestoreTests(ITestOutputHelper output) : I
         var model = OnnxModels.Write(_temp.Combine("conv.onnx"), OnnxModels.ConvUpscaler(channels: 64));
         (await TroveProcess.InAsync(library, "models", "add", "conv2", "--kind", "upscaler", "--version", "1", "--file", model, "--parameters", """{"scale":2,"tileSize":96,"tileOverlap":8}""")).ShouldSucceed();
 
-        using var process = new Process { StartInfo = TroveProcess.StartInfo(["restore", original, "--model", "conv2", "--now", "--library", library]) };
-        var stderr = new List<string>();
-        var progressed = new TaskCompletionSource<(long Done, long Total)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (stderr)
-            {
-                stderr.Add(e.Data);
-            }
-
-            if (ProgressLine().Match(e.Data) is { Success: true } m && long.Parse(m.Groups[1].Value) > 0)
-            {
-                progressed.TrySetResult((long.Parse(m.Groups[1].Value), long.Parse(m.Groups[2].Value)));
-            }
-        };
-        process.OutputDataReceived += (_, _) => { };
-        Assert.True(process.Start());
-        process.StandardInput.Close();
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        var exited = process.WaitForExitAsync();
-        if (await Task.WhenAny(progressed.Task, exited).WaitAsync(TimeSpan.FromMinutes(3)) != progressed.Task)
-        {
-            throw new Xunit.Sdk.XunitException($"the restore exited ({process.ExitCode}) before reporting progress:\n{string.Join('\n', stderr)}");
-        }
-
-        var (done, total) = await progressed.Task;
-        process.Kill(entireProcessTree: true); // SIGKILL
-        await exited.WaitAsync(TimeSpan.FromMinutes(1));
+        var (done, total, _, _) = await KillAtProgress.RunAsync(TroveProcess.StartInfo(["restore", original, "--model", "conv2", "--now", "--library", library]), ProgressLine());
         output.WriteLine($"killed at tile {done}/{total}");
         Assert.True(done < total, $"the restore finished ({done}/{total}) before it could be killed; use a larger image");
 

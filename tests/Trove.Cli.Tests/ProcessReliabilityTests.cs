@@ -35,43 +35,7 @@ public sealed partial class KillDuringImportTests(ITestOutputHelper output) : ID
         // Default (durable) settings: TROVE_DURABILITY is not set for this process.
         var psi = TroveProcess.StartInfo(["import", source, "--library", library], durable: true);
         Assert.False(psi.Environment.ContainsKey("TROVE_DURABILITY"));
-        using var process = new Process { StartInfo = psi };
-        var stderr = new List<string>();
-        var progressed = new TaskCompletionSource<(long Done, long Total)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (stderr)
-            {
-                stderr.Add(e.Data);
-            }
-
-            var m = ProgressLine().Match(e.Data);
-            if (m.Success && long.Parse(m.Groups[1].Value) > 0)
-            {
-                progressed.TrySetResult((long.Parse(m.Groups[1].Value), long.Parse(m.Groups[2].Value)));
-            }
-        };
-        process.OutputDataReceived += (_, _) => { };
-        Assert.True(process.Start());
-        process.StandardInput.Close();
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-
-        var exited = process.WaitForExitAsync();
-        var first = await Task.WhenAny(progressed.Task, exited).WaitAsync(TimeSpan.FromMinutes(3));
-        if (first != progressed.Task)
-        {
-            throw new Xunit.Sdk.XunitException($"the import exited ({process.ExitCode}) before reporting progress:\n{string.Join('\n', stderr)}");
-        }
-
-        var (done, total) = await progressed.Task;
-        process.Kill(entireProcessTree: true); // SIGKILL
-        await exited.WaitAsync(TimeSpan.FromMinutes(1));
+        var (done, total, pid, _) = await KillAtProgress.RunAsync(psi, ProgressLine());
         output.WriteLine($"killed at {done}/{total}");
         Assert.Equal(FileCount, total);
         Assert.True(done < total, $"the import finished ({done}/{total}) before it could be killed; use more files");
@@ -90,7 +54,7 @@ public sealed partial class KillDuringImportTests(ITestOutputHelper output) : ID
         foreach (var p in problems.Where(p => p.GetProperty("type").GetString() == "stale-temp-file"))
         {
             // Named by the killed process, which is how the next one knows they are debris.
-            Assert.Contains($"-{process.Id}_", p.GetProperty("path").GetString(), StringComparison.Ordinal);
+            Assert.Contains($"-{pid}_", p.GetProperty("path").GetString(), StringComparison.Ordinal);
         }
 
         // No repair: re-running the same import is the recovery. It sweeps what the killed process left (staged

@@ -315,3 +315,54 @@ public static class JsonExtensions
     public static IReadOnlyList<string> Strings(this JsonElement array) =>
         array.EnumerateArray().Select(e => e.GetString()!).ToList();
 }
+
+/// <summary>A real trove process run until it reports progress past zero on stderr, then killed with SIGKILL.</summary>
+public static class KillAtProgress
+{
+    /// <param name="progress">Matches a progress line; group 1 is done, group 2 the total.</param>
+    /// <returns>Where it was killed, its process id, and what it had written to stderr.</returns>
+    public static async Task<(long Done, long Total, int ProcessId, IReadOnlyList<string> Stderr)> RunAsync(System.Diagnostics.ProcessStartInfo psi, System.Text.RegularExpressions.Regex progress)
+    {
+        ArgumentNullException.ThrowIfNull(psi);
+        ArgumentNullException.ThrowIfNull(progress);
+        using var process = new System.Diagnostics.Process { StartInfo = psi };
+        var stderr = new List<string>();
+        var progressed = new TaskCompletionSource<(long Done, long Total)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (stderr)
+            {
+                stderr.Add(e.Data);
+            }
+
+            if (progress.Match(e.Data) is { Success: true } m && long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0)
+            {
+                progressed.TrySetResult((long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), long.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        };
+        process.OutputDataReceived += (_, _) => { };
+        Assert.True(process.Start());
+        process.StandardInput.Close();
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+
+        var exited = process.WaitForExitAsync();
+        if (await Task.WhenAny(progressed.Task, exited).WaitAsync(TimeSpan.FromMinutes(3)) != progressed.Task)
+        {
+            throw new Xunit.Sdk.XunitException($"{psi.ArgumentList.FirstOrDefault()} exited ({process.ExitCode}) before reporting progress:\n{string.Join('\n', stderr)}");
+        }
+
+        var (done, total) = await progressed.Task;
+        process.Kill(entireProcessTree: true); // SIGKILL
+        await exited.WaitAsync(TimeSpan.FromMinutes(1));
+        lock (stderr)
+        {
+            return (done, total, process.Id, stderr.ToList());
+        }
+    }
+}
