@@ -5,8 +5,10 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Trove.Application;
 using Trove.Application.Accounts;
 using Trove.Application.Crops;
+using Trove.Application.Jobs;
 using Trove.Application.Masks;
 using Trove.Application.Ports;
+using Trove.Application.Restoration;
 using Trove.Application.Search;
 using Trove.Application.Similarity;
 using Trove.Application.Tagging;
@@ -20,9 +22,12 @@ namespace Trove.Server.Pages;
 /// One image: a large preview (draw crops on it, overlay masks), its file facts, tags by category, captions, crops,
 /// masks, collections, relations and near-duplicates. Editors (see <see cref="Permissions.CanEditMedia"/>) change tags,
 /// captions and crops here; each change goes through a named handler that calls the application service and answers
-/// with the re-rendered panel (htmx swaps it in), or redirects back when JavaScript is off.
+/// with the re-rendered panel (htmx swaps it in), or redirects back when JavaScript is off. Members run upscalers and
+/// restorers on an image from its "Restore / upscale" panel (a queued restore job; restore.js follows its progress and
+/// opens the comparison); the lineage panel links a result to its original and an original to what was derived from it.
 /// </summary>
 public sealed class MediaModel(
+    TroveLibrary library,
     MediaService media,
     TagService tagService,
     CaptionService captionService,
@@ -44,6 +49,10 @@ public sealed class MediaModel(
     /// <summary>A generated caption opened for editing (the Edit link without JavaScript: <c>?edit=N</c>).</summary>
     [BindProperty(SupportsGet = true)]
     public int? Edit { get; set; }
+
+    /// <summary>A restore job to show in the panel (where the Run form lands without JavaScript: <c>?job=ID</c>).</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? Job { get; set; }
 
     public MediaView View { get; private set; } = null!;
 
@@ -71,6 +80,18 @@ public sealed class MediaModel(
 
     public MediaSuggestionsPanel Suggestions { get; private set; } = null!;
 
+    public MediaRestorePanel Restore { get; private set; } = MediaRestorePanel.None;
+
+    public MediaLineagePanel Lineage { get; private set; } = null!;
+
+    /// <summary>The relations worth listing as they are (lineage has its own panel).</summary>
+    public IReadOnlyList<RelationEntry> Relations => Sidecar.Relations
+        .Where(r => r.Type is not (RelationTypes.DerivedFrom or RelationTypes.Derivative) && !(r.Type == "mask-of" && r.Target == Sidecar.Mask?.Source))
+        .ToList();
+
+    /// <summary>What deleting this image asks about: its derived media still in the library, and whether this account may trash them all.</summary>
+    public DeleteQuestion Delete { get; private set; } = DeleteQuestion.None;
+
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken ct)
     {
         try
@@ -84,6 +105,12 @@ public sealed class MediaModel(
             return Page();
         }
 
+        await LoadAsync(ct).ConfigureAwait(false);
+        return Page();
+    }
+
+    private async Task LoadAsync(CancellationToken ct)
+    {
         var principal = HttpContext.Principal();
         CanEdit = Permissions.CanEditMedia(principal, Sidecar);
         CanCollect = Permissions.CanCreateCollections(principal);
@@ -94,7 +121,91 @@ public sealed class MediaModel(
         Collections = await LoadCollectionsAsync(Sidecar, CanCollect, ct).ConfigureAwait(false);
         Nav = await MediaNav.LoadAsync(search, Q, I, Id, ct).ConfigureAwait(false);
         Suggestions = MediaSuggestionsPanel.From(Id, Sidecar.Suggestions, CanEdit, View.TagCategories);
-        return Page();
+        var lineage = LineageView.Of(library, Sidecar);
+        Lineage = new MediaLineagePanel(lineage, library.Time.GetUtcNow(), MediaService.CanSeeTrash(principal));
+        Delete = DeleteQuestion.Of(library, principal, Sidecar);
+        var run = Job is { Length: > 0 } job ? await VisibleRunAsync(job, ct).ConfigureAwait(false) : null;
+        Restore = RestorePanel(run is null || run.Media == Id ? run : null);
+    }
+
+    /// <summary>
+    /// Runs an upscaler or restorer on this image: queues a restore job (<see cref="RestoreJobs.EnqueueAsync"/>) with the
+    /// chosen model version, the parameters changed from the model's defaults and keep. htmx gets the panel with the
+    /// job (restore.js follows it); without JavaScript the page comes back with <c>?job=ID</c>. A refusal (bad
+    /// parameters, not an image…) is shown in the panel.
+    /// </summary>
+    public async Task<IActionResult> OnPostRunModelAsync(string id, string? model, int? tileSize, int? tileOverlap, string? prompt, bool keep, CancellationToken ct)
+    {
+        View = await media.ShowAsync(id, ct).ConfigureAwait(false);
+        var principal = HttpContext.Principal();
+        var submitted = new RestoreFormValues(model, tileSize, tileOverlap, prompt, keep);
+        try
+        {
+            if (!Permissions.CanUpload(principal))
+            {
+                throw Permissions.Forbidden("run upscalers and restorers (members and up may)");
+            }
+
+            if (View.InTrash || Sidecar.Kind != MediaKinds.Image)
+            {
+                throw new TroveUsageException("not-restorable", $"Media {Id[..12]} is {(View.InTrash ? "in the trash" : "a mask")}; only images in the library can be restored or upscaled.");
+            }
+
+            var options = RestoreModelOption.Active(library);
+            var chosen = options.FirstOrDefault(o => o.Reference == model || o.Id == model)
+                ?? throw new TroveUsageException("model-not-found", $"'{model}' is not an active upscaler or restorer.", "Choose one of the models in the list.");
+            if (chosen.Problem is not null)
+            {
+                throw new TroveUsageException("model-parameters-invalid", chosen.Problem);
+            }
+
+            var request = new RestoreRequest(Id, chosen.Reference, chosen.Overrides(tileSize, tileOverlap, prompt), keep);
+            var (_, queued) = await RestoreJobs.EnqueueAsync(library, request, ct).ConfigureAwait(false);
+            if (!IsHtmx)
+            {
+                return Redirect($"/media/{Id}?job={queued.Id}");
+            }
+
+            var run = await new ProcessingService(library).GetAsync(queued.Id, ct).ConfigureAwait(false);
+            return Partial("_MediaRestore", RestorePanel(run) with { Values = submitted });
+        }
+        catch (TroveException ex)
+        {
+            var failed = RestorePanel(null) with { Values = submitted, Error = ex.Message, Hint = ex.Hint };
+            if (IsHtmx)
+            {
+                // htmx swaps only 2xx answers: the refusal is shown in the panel itself.
+                return Partial("_MediaRestore", failed);
+            }
+
+            await LoadAsync(ct).ConfigureAwait(false);
+            Restore = failed;
+            Response.StatusCode = Problems.StatusOf(ex);
+            return Page();
+        }
+    }
+
+    private MediaRestorePanel RestorePanel(ProcessingRun? run)
+    {
+        var principal = HttpContext.Principal();
+        var offered = Permissions.CanUpload(principal) && !View.InTrash && Sidecar.Kind == MediaKinds.Image;
+        return offered
+            ? new MediaRestorePanel(Id, true, RestoreModelOption.Active(library), run, library.Options.Restoration.Retention)
+            : MediaRestorePanel.None;
+    }
+
+    /// <summary>A restore job the signed-in account may see (its own; admins any), or null.</summary>
+    private async Task<ProcessingRun?> VisibleRunAsync(string job, CancellationToken ct)
+    {
+        try
+        {
+            var record = await new JobBoard(library).GetAsync(HttpContext.Principal(), job, ct).ConfigureAwait(false);
+            return await new ProcessingService(library).GetAsync(record.Id, ct).ConfigureAwait(false);
+        }
+        catch (TroveException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Adds the words typed (space or comma separated); a word starting with '-' removes that tag instead.</summary>
@@ -221,10 +332,32 @@ public sealed class MediaModel(
         }
     }
 
-    public async Task<IActionResult> OnPostDeleteAsync(string id, CancellationToken ct)
+    /// <summary>
+    /// Moves the image to the trash. An original with derived media in the library needs <paramref name="derived"/>:
+    /// <c>with</c> moves them to the trash too (only when this account may delete each of them), <c>keep</c> deletes
+    /// only the original; without it the service refuses (has-derived) and nothing changes.
+    /// </summary>
+    public async Task<IActionResult> OnPostDeleteAsync(string id, string? derived, CancellationToken ct)
     {
         var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
-        await media.DeleteAsync([resolved], ct).ConfigureAwait(false);
+        var choice = (derived ?? string.Empty).Trim().ToLowerInvariant() switch
+        {
+            "with" => DerivedMedia.WithDerived,
+            "keep" => DerivedMedia.KeepDerived,
+            "" => DerivedMedia.Ask,
+            _ => throw new TroveUsageException("bad-choice", $"'{derived}' is not a choice for derived media.", "Choose 'with' (move them to the trash too) or 'keep' (delete only the original)."),
+        };
+        if (choice == DerivedMedia.WithDerived)
+        {
+            var question = DeleteQuestion.Of(library, HttpContext.Principal(), library.Files.ReadSidecar(resolved).Sidecar);
+            if (!question.CanTrashAll)
+            {
+                throw Permissions.Forbidden($"move the derived media of {resolved[..12]} to the trash: {question.Others} of them belong to someone else (members may delete only their own uploads)");
+            }
+        }
+
+        var moved = await media.DeleteAsync([resolved], choice, ct).ConfigureAwait(false);
+        Notify(moved.Count > 1 ? $"Moved the image and {moved.Count - 1} derived media to the trash." : "Moved to the trash.");
         return Reload();
     }
 
@@ -505,4 +638,102 @@ public sealed record MediaNav(string? Query, int? Index, long Total, string? Pre
 
     private string Link(string id, int index) =>
         string.IsNullOrEmpty(Query) ? $"/media/{id}?i={index}" : $"/media/{id}?q={Uri.EscapeDataString(Query)}&i={index}";
+}
+
+/// <summary>What the Run form sent, shown again with the panel (a refusal keeps the person's values).</summary>
+public sealed record RestoreFormValues(string? Model, int? TileSize, int? TileOverlap, string? Prompt, bool Keep);
+
+/// <summary>
+/// The image page's "Restore / upscale" panel: offered to members on an image in the library; the active upscalers and
+/// restorers (none: how to register one), the form, and the run it started (<see cref="Run"/>) or why it was refused.
+/// </summary>
+public sealed record MediaRestorePanel(string Id, bool Offered, IReadOnlyList<RestoreModelOption> Models, ProcessingRun? Run, TimeSpan Retention)
+{
+    public static readonly MediaRestorePanel None = new(string.Empty, false, [], null, TimeSpan.Zero);
+
+    public RestoreFormValues? Values { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? Hint { get; init; }
+
+    /// <summary>The model the form shows: the one just submitted, else the first usable one.</summary>
+    public RestoreModelOption? Current =>
+        Models.FirstOrDefault(m => m.Problem is null && Values?.Model is { } chosen && (m.Reference == chosen || m.Id == chosen))
+        ?? Models.FirstOrDefault(m => m.Problem is null);
+
+    public bool Active => Run is { } r && !JobStatus.IsFinished(r.Status);
+
+    /// <summary>Percent done when the run knows its tiles (null: not started or unknown).</summary>
+    public int? Percent => Run is { Total: > 0 and var total } r ? (int)Math.Clamp(r.Done * 100 / total, 0, 100) : Run?.Status == JobStatus.Succeeded ? 100 : null;
+
+    /// <summary>The run in one line, as restore.js words it too.</summary>
+    public string? StatusText => Run switch
+    {
+        null => null,
+        { Status: JobStatus.Queued, Error: { } error } => $"The last attempt failed; it will be tried again. {error}",
+        { Status: JobStatus.Queued } => "Queued: waiting for a worker…",
+        { Status: JobStatus.Running, Total: > 0 } r => $"{r.Phase ?? "Running"}: {r.Done} / {r.Total} tiles",
+        { Status: JobStatus.Running } r => (r.Phase ?? "Running") + "…",
+        { Status: JobStatus.Succeeded, Existing: true } => "Done: this run had been made before; here is its result.",
+        { Status: JobStatus.Succeeded } => "Done.",
+        { Status: JobStatus.Cancelled } => "Cancelled.",
+        _ => "Failed.",
+    };
+}
+
+/// <summary>The lineage panel: what this media was derived from, and what was derived from it.</summary>
+public sealed record MediaLineagePanel(LineageView View, DateTimeOffset Now, bool CanSeeTrash)
+{
+    /// <summary>Whether a member's thumbnail can be shown (media in the trash only to moderators; purged ones never).</summary>
+    public bool Visible(LineageMember member) =>
+        member?.State == LineageStates.Library || (member?.State == LineageStates.Trash && CanSeeTrash);
+}
+
+/// <summary>
+/// What deleting an original asks: its derived media still in the library (and theirs, in turn, which go with them), and
+/// whether the account may move every one of them to the trash (members only their own uploads).
+/// </summary>
+public sealed record DeleteQuestion(IReadOnlyList<LineageMember> Live, int Others)
+{
+    public static readonly DeleteQuestion None = new([], 0);
+
+    public bool Asks => Live.Count > 0;
+
+    public bool CanTrashAll => Others == 0;
+
+    public static DeleteQuestion Of(TroveLibrary library, Principal principal, MediaSidecar media)
+    {
+        ArgumentNullException.ThrowIfNull(library);
+        ArgumentNullException.ThrowIfNull(media);
+        var live = LineageView.Of(library, media).LiveDerivatives;
+        if (live.Count == 0)
+        {
+            return None;
+        }
+
+        // What "also move them" moves: the derived media in the library, their own derived media, and so on.
+        var seen = new HashSet<string>(StringComparer.Ordinal) { media.Id };
+        var queue = new Queue<string>(live.Select(d => d.Id));
+        var others = 0;
+        while (queue.TryDequeue(out var id))
+        {
+            if (!seen.Add(id) || library.Files.TryReadSidecar(id) is not { InTrash: false } stored)
+            {
+                continue;
+            }
+
+            if (!Permissions.CanEditMedia(principal, stored.Sidecar))
+            {
+                others++;
+            }
+
+            foreach (var next in LineageView.Of(library, stored.Sidecar).LiveDerivatives)
+            {
+                queue.Enqueue(next.Id);
+            }
+        }
+
+        return new DeleteQuestion(live, others);
+    }
 }
