@@ -71,11 +71,14 @@ public abstract class UiTest(BrowserFixture browser) : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        Server = await TestServer.StartAsync();
+        Server = await StartServerAsync();
         Context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Server.Address.ToString().TrimEnd('/'), ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
         Context.SetDefaultTimeout(15_000);
         Page = await Context.NewPageAsync();
     }
+
+    /// <summary>The server the test drives (a test class may give it an inference engine or settings).</summary>
+    protected virtual Task<TestServer> StartServerAsync() => TestServer.StartAsync();
 
     public virtual async Task DisposeAsync()
     {
