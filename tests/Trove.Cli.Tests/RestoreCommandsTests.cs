@@ -189,4 +189,18 @@ public sealed class RestoreCommandsTests : IAsyncLifetime
         Assert.Equal(0, await CountAsync(""));
         Assert.Equal("conflicting-options", (await Cli.InAsync(Library, "delete", _original, "--with-derived", "--keep-derived", "--json")).ErrorCode());
     }
+
+    [Fact]
+    public async Task A_run_whose_output_is_an_earlier_result_answers_that_result_and_keep_keeps_it()
+    {
+        await AddLocalAsync("nearest2", 2, 2);
+        var first = (await Cli.InAsync(Library, "upscale", _original, "--now", "--json")).ShouldSucceed().Json.GetProperty("result").GetString()!;
+
+        // Another tile size is another run, but a nearest-neighbour model makes the same bytes: the same media.
+        var second = (await Cli.InAsync(Library, "restore", _original, "--model", "nearest2", "--param", "tileSize=32", "--keep", "--now", "--json")).ShouldSucceed().Json;
+        Assert.Equal(first, second.GetProperty("result").GetString());
+        Assert.True(second.GetProperty("existing").GetBoolean());
+        Assert.Equal(2, await CountAsync(""));
+        Assert.Contains("\"kept\": true", (await Cli.InAsync(Library, "show", first, "--json")).ShouldSucceed().Stdout, StringComparison.Ordinal);
+    }
 }

@@ -116,7 +116,7 @@ public sealed class RestoreService(TroveLibrary library)
             ? await RunLocalAsync(restorer, parameters, stored.Sidecar, path, progress, ct).ConfigureAwait(false)
             : await RunRemoteAsync(restorer, parameters, runParameters, stored.Sidecar, path, ct).ConfigureAwait(false);
 
-        var result = await ImportResultAsync(stored.Sidecar, restorer, bytes, ext, ct).ConfigureAwait(false);
+        var (result, duplicate) = await ImportResultAsync(stored.Sidecar, restorer, bytes, ext, ct).ConfigureAwait(false);
         var seconds = library.Time.GetElapsedTime(started).TotalSeconds;
         var derived = await RecordLineageAsync(id, result, restorer, runParameters, request.Keep, ct).ConfigureAwait(false);
         if (derived.DerivedFrom is { Kept: false, ExpiresAt: { } expires })
@@ -124,7 +124,7 @@ public sealed class RestoreService(TroveLibrary library)
             await RetentionJobs.ScheduleAsync(library, expires, ct).ConfigureAwait(false);
         }
 
-        return new RestoreResult(id, result, restorer.Model.Id, restorer.Version.Version, false, derived.Original.Width ?? 0, derived.Original.Height ?? 0, seconds);
+        return new RestoreResult(id, result, restorer.Model.Id, restorer.Version.Version, duplicate, derived.Original.Width ?? 0, derived.Original.Height ?? 0, seconds);
     }
 
     /// <summary>An earlier result of the same run on this original (not in the trash), if there is one.</summary>
@@ -179,7 +179,7 @@ public sealed class RestoreService(TroveLibrary library)
     }
 
     /// <summary>The result goes through the import path (staged, hashed, decoded once, atomic writes, thumbnail).</summary>
-    private async Task<string> ImportResultAsync(MediaSidecar original, ResolvedRestorer restorer, byte[] bytes, string ext, CancellationToken ct)
+    private async Task<(string Id, bool Duplicate)> ImportResultAsync(MediaSidecar original, ResolvedRestorer restorer, byte[] bytes, string ext, CancellationToken ct)
     {
         var folder = TempNames.StagingFolder(library.Layout, "restore");
         Directory.CreateDirectory(folder);
@@ -197,7 +197,7 @@ public sealed class RestoreService(TroveLibrary library)
                     "Nothing was imported. Check the model's output ('trove models check') or the provider's model.");
             }
 
-            return report.Media[0];
+            return (report.Media[0], report.Duplicates > 0);
         }
         finally
         {
@@ -248,6 +248,15 @@ public sealed class RestoreService(TroveLibrary library)
             }
 
             session.Audit("restore", result, $"{restorer.Reference} from {original}");
+        }
+        else if (derived.Sidecar.DerivedFrom is { Kept: false } earlier && keep && !derived.InTrash)
+        {
+            // The model made exactly the bytes of an earlier result (another run): that media is this run's result too,
+            // and asking to keep it keeps it.
+            earlier.Kept = true;
+            earlier.ExpiresAt = null;
+            await session.SaveAsync(derived.Sidecar, false, ct).ConfigureAwait(false);
+            session.Audit("keep", result, $"{earlier.Model}@{earlier.Version} from {earlier.Id}");
         }
 
         return derived.Sidecar;
