@@ -93,7 +93,7 @@ public sealed class MediaService(TroveLibrary library)
                 throw new TroveUsageException(
                     "has-derived",
                     $"Media {id[..12]} has {live.Count} derived media in the library ({string.Join(", ", live.Take(5).Select(d => d.Id[..12]))}{(live.Count > 5 ? ", …" : string.Empty)}); nothing was deleted.",
-                    "Say what becomes of them: --with-derived moves them to the trash too, --keep-derived deletes only the original (they keep their lineage).");
+                    "Say what becomes of them: move them to the trash too (CLI --with-derived, API ?derived=trash) or delete only the original, leaving them with their lineage (--keep-derived, ?derived=keep).");
             }
 
             if (derived == DerivedMedia.WithDerived)

@@ -181,6 +181,7 @@ public static class TroveServer
         services.AddSingleton(new MediaService(library));
         services.AddSingleton(new TagService(library));
         services.AddSingleton(new CaptionService(library));
+        services.AddSingleton(new Application.Restoration.ProcessingService(library));
         services.AddSingleton(new CollectionService(library));
         services.AddSingleton(new CropService(library));
         services.AddSingleton(new MaskService(library));

@@ -68,7 +68,8 @@ public sealed record MediaDetailResponse(
     IReadOnlyList<MaskResponse> Masks,
     MaskOfResponse? MaskOf,
     IReadOnlyDictionary<string, string> Metadata,
-    MediaUrls Urls);
+    MediaUrls Urls,
+    LineageResponse? Lineage = null);
 
 public sealed record TrashStateResponse(string Id, bool InTrash);
 
@@ -110,12 +111,20 @@ public static class MediaEndpoints
             .Produces<Stream>(StatusCodes.Status200OK, "image/webp", "image/jpeg")
             .WithSummary("A thumbnail (?size=256|512|1024, longest side), cached as immutable");
         media.MapGet("/{id}/similar", SimilarAsync).WithSummary("Near-duplicates of one image by perceptual hash (?distance=8&limit=50)");
-        media.MapDelete("/{id}", async (HttpContext context, string id, MediaService service, CancellationToken ct) =>
+        media.MapDelete("/{id}", async (HttpContext context, string id, string? derived, MediaService service, TroveLibrary library, CancellationToken ct) =>
         {
+            var choice = ProcessingEndpoints.DerivedChoice(derived);
             var resolved = await MediaAccess.EnsureCanEditAsync(context, service, id, ct).ConfigureAwait(false);
-            await service.DeleteAsync([resolved], ct).ConfigureAwait(false);
+            if (choice == DerivedMedia.WithDerived
+                && Pages.DeleteQuestion.Of(library, context.Principal(), library.Files.ReadSidecar(resolved).Sidecar) is { CanTrashAll: false } question)
+            {
+                throw Application.Accounts.Permissions.Forbidden($"move the derived media of {resolved[..12]} to the trash: {question.Others} of them belong to someone else (members may delete only their own uploads)");
+            }
+
+            await service.DeleteAsync([resolved], choice, ct).ConfigureAwait(false);
             return TypedResults.Ok(new TrashStateResponse(resolved, InTrash: true));
-        }).RequireAuthorization(Policies.Member).WithSummary("Move media to the trash (restorable; members: their own uploads)");
+        }).RequireAuthorization(Policies.Member)
+            .WithSummary("Move media to the trash (restorable; members: their own uploads); an original with derived media needs ?derived=trash|keep (409 has-derived otherwise)");
         media.MapPost("/{id}/restore", async (HttpContext context, string id, MediaService service, CancellationToken ct) =>
         {
             var resolved = await MediaAccess.EnsureCanEditAsync(context, service, id, ct).ConfigureAwait(false);
@@ -303,7 +312,8 @@ public static class MediaEndpoints
             maskList.Select(MaskResponse.From).ToList(),
             s.Mask is { } mask ? new MaskOfResponse(mask.Source, mask.Category) : null,
             s.Metadata,
-            new MediaUrls($"/api/media/{s.Id}/original", ThumbnailUrl(s.Id, library.Options.Imaging.ImportThumbnailSize)));
+            new MediaUrls($"/api/media/{s.Id}/original", ThumbnailUrl(s.Id, library.Options.Imaging.ImportThumbnailSize)),
+            LineageResponse.From(Application.Restoration.LineageView.Of(library, s)));
         return TypedResults.Ok(response);
     }
 
