@@ -51,6 +51,34 @@ public sealed class LibraryLayout
     /// <summary>Staging area for files being imported or uploaded; what a dead process left is swept by the next one.</summary>
     public string TempDir => Path.Combine(Root, "tmp");
 
+    /// <summary>Embeddings per embedder version: derived data that an index rebuild keeps (deleting it costs only recomputation).</summary>
+    public string EmbeddingsDir => Path.Combine(Root, "embeddings");
+
+    /// <summary>
+    /// <c>embeddings/MODEL/VERSION.vec</c>; characters of the version other than letters, digits, '-', '_' and '.' (and a
+    /// leading '.') are written as %XX, so any version name makes one plain file name.
+    /// </summary>
+    public string EmbeddingPath(string model, string version)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        ArgumentException.ThrowIfNullOrEmpty(version);
+        var name = new System.Text.StringBuilder(version.Length);
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(version))
+        {
+            var c = (char)b;
+            if (b < 0x80 && (char.IsAsciiLetterOrDigit(c) || c is '-' or '_' || (c == '.' && name.Length > 0)))
+            {
+                name.Append(c);
+            }
+            else
+            {
+                name.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return Path.Combine(EmbeddingsDir, Path.GetFileName(model), name + Embeddings.EmbeddingFile.Extension);
+    }
+
     public string LocksDir => Path.Combine(Root, "locks");
 
     public string WriteLockPath => Path.Combine(LocksDir, "write.lock");
