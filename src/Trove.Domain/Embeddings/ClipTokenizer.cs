@@ -506,7 +506,7 @@ public sealed partial class ClipTokenizer
         ArgumentNullException.ThrowIfNull(vocabJson);
         ArgumentNullException.ThrowIfNull(mergesTxt);
         var vocabulary = ReadVocabulary(vocabJson, vocabName);
-        var merges = ReadMerges(mergesTxt, mergesName, int.MaxValue);
+        var merges = ReadMerges(mergesTxt, mergesName, int.MaxValue, headerAlways: false);
         return new ClipTokenizer(vocabulary, merges, options, vocabName);
     }
 
@@ -533,7 +533,7 @@ public sealed partial class ClipTokenizer
         try
         {
             using var text = gzipped ? new GZipStream(buffered, CompressionMode.Decompress, leaveOpen: true) : (Stream)buffered;
-            merges = ReadMerges(text, name, maxMerges);
+            merges = ReadMerges(text, name, maxMerges, headerAlways: true);
         }
         catch (InvalidDataException e)
         {
@@ -578,10 +578,10 @@ public sealed partial class ClipTokenizer
     }
 
     /// <summary>
-    /// Merge lines "a b" in rank order. A first line holding <c>#version</c> is a header; blank lines are skipped; reading
-    /// stops after <paramref name="maxMerges"/> merges.
+    /// Merge lines "a b" in rank order. The first line is a header if it holds <c>#version</c> (HuggingFace) or always
+    /// (<c>simple_tokenizer.py</c> drops it unread); blank lines are skipped; reading stops after <paramref name="maxMerges"/>.
     /// </summary>
-    private static List<(string Left, string Right)> ReadMerges(Stream stream, string name, int maxMerges)
+    private static List<(string Left, string Right)> ReadMerges(Stream stream, string name, int maxMerges, bool headerAlways)
     {
         var merges = new List<(string Left, string Right)>();
         using var reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, leaveOpen: true);
@@ -591,7 +591,7 @@ public sealed partial class ClipTokenizer
             while (merges.Count < maxMerges && reader.ReadLine() is { } line)
             {
                 lineNumber++;
-                if ((lineNumber == 1 && line.Contains("#version", StringComparison.Ordinal)) || string.IsNullOrWhiteSpace(line))
+                if ((lineNumber == 1 && (headerAlways || line.Contains("#version", StringComparison.Ordinal))) || string.IsNullOrWhiteSpace(line))
                 {
                     continue;
                 }
