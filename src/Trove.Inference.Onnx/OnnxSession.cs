@@ -82,7 +82,46 @@ internal sealed unsafe class OnnxSession : IInferenceSession
         }
     }
 
-    public IReadOnlyList<OutputTensor> Run(IReadOnlyList<InputTensor> inputs, CancellationToken ct)
+    public IReadOnlyList<OutputTensor> Run(IReadOnlyList<InputTensor> inputs, CancellationToken ct) =>
+        Execute(inputs, Signature.Outputs.Count, (api, values) =>
+        {
+            var outputs = new OutputTensor[values.Length];
+            for (var i = 0; i < outputs.Length; i++)
+            {
+                var (data, shape, _) = ReadOutput(api, Signature.Outputs[i].Name, values[i], true, default);
+                outputs[i] = new OutputTensor(Signature.Outputs[i].Name, data!, shape);
+            }
+
+            return outputs;
+        }, ct);
+
+    /// <summary>Asks the runtime for the first output only and copies it into <paramref name="destination"/> (no array per run).</summary>
+    public OutputShape? RunInto(IReadOnlyList<InputTensor> inputs, Span<float> destination, CancellationToken ct)
+    {
+        if (Signature.Outputs.Count == 0)
+        {
+            Execute(inputs, 0, static (_, _) => 0, ct);
+            return null;
+        }
+
+        var name = Signature.Outputs[0].Name;
+        fixed (float* pointer = destination)
+        {
+            var (address, capacity) = ((nint)pointer, destination.Length);
+            return Execute(inputs, 1, (api, values) =>
+            {
+                var target = new Span<float>((void*)address, capacity);
+                var (_, shape, length) = ReadOutput(api, name, values[0], false, target);
+                return new OutputShape(name, shape, length, length <= capacity);
+            }, ct);
+        }
+    }
+
+    /// <summary>
+    /// One run asking for the model's first <paramref name="outputCount"/> outputs; <paramref name="read"/> reads them
+    /// while the inputs are pinned and the session and output values are held (all released afterwards).
+    /// </summary>
+    private T Execute<T>(IReadOnlyList<InputTensor> inputs, int outputCount, Func<OrtApi, OrtValueHandle?[], T> read, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -93,7 +132,7 @@ internal sealed unsafe class OnnxSession : IInferenceSession
         var pins = new MemoryHandle[ordered.Length];
         var inputValues = new OrtValueHandle?[ordered.Length];
         var inputRaw = new nint[ordered.Length];
-        var outputRaw = new nint[Signature.Outputs.Count];
+        var outputRaw = new nint[outputCount];
         var outputValues = new OrtValueHandle?[outputRaw.Length];
         OrtRunOptionsHandle? runOptions = null;
         var sessionAdded = false;
@@ -132,13 +171,7 @@ internal sealed unsafe class OnnxSession : IInferenceSession
             }
 
             OrtStatus.Check(api, status, OrtCall.Run(_path, terminator?.Terminated == true));
-            var outputs = new OutputTensor[outputValues.Length];
-            for (var i = 0; i < outputs.Length; i++)
-            {
-                outputs[i] = CopyOutput(api, Signature.Outputs[i].Name, outputValues[i]);
-            }
-
-            return outputs;
+            return read(api, outputValues);
         }
         catch (InferenceException e) when (e.Code == OrtStatus.Cancelled)
         {
@@ -296,7 +329,12 @@ internal sealed unsafe class OnnxSession : IInferenceSession
         return new OrtRunOptionsHandle(api, options);
     }
 
-    private OutputTensor CopyOutput(OrtApi api, string name, OrtValueHandle? value)
+    /// <summary>
+    /// Reads a float32 output: copies its values into a new array (<paramref name="intoNewArray"/>, returned as Data)
+    /// or into <paramref name="destination"/> when they fit (Data is null; nothing is copied when they do not); returns
+    /// the shape and the element count too.
+    /// </summary>
+    private (float[]? Data, long[] Shape, long Length) ReadOutput(OrtApi api, string name, OrtValueHandle? value, bool intoNewArray, Span<float> destination)
     {
         if (value is null)
         {
@@ -317,15 +355,31 @@ internal sealed unsafe class OnnxSession : IInferenceSession
         var shape = ReadDimensions(api, rawInfo, call);
         nuint count = 0;
         OrtStatus.Check(api, api.GetTensorShapeElementCount(rawInfo, &count), call);
-        var data = new float[checked((int)count)];
-        if (data.Length > 0)
+        var length = checked((int)count);
+        float[]? data = null;
+        Span<float> target;
+        if (intoNewArray)
+        {
+            data = new float[length];
+            target = data;
+        }
+        else if (length > destination.Length)
+        {
+            return (null, shape, length); // too long for the caller's buffer: not written
+        }
+        else
+        {
+            target = destination[..length];
+        }
+
+        if (length > 0)
         {
             void* source = null;
             OrtStatus.Check(api, api.GetTensorMutableData(value.DangerousGetHandle(), &source), call);
-            new ReadOnlySpan<float>(source, data.Length).CopyTo(data);
+            new ReadOnlySpan<float>(source, length).CopyTo(target);
         }
 
-        return new OutputTensor(name, data, shape);
+        return (data, shape, length);
     }
 
     /// <summary>Puts the caller's inputs in the model's order, checking names, element types, ranks, fixed dimensions and sizes.</summary>

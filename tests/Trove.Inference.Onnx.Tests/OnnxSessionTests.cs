@@ -300,6 +300,78 @@ public sealed class OnnxSessionTests : IDisposable
     }
 
     [Fact]
+    public void RunInto_writes_the_first_output_into_the_callers_buffer_run_after_run()
+    {
+        var path = _folder.Write("identity.onnx", OnnxModels.Identity([1, 3, -1, -1]));
+        using var session = Ort.Engine.Load(path, Defaults);
+        var buffer = new float[40];
+        Array.Fill(buffer, -7f);
+
+        foreach (var (h, w, seed) in new[] { (2, 3, 1f), (3, 4, 100f), (1, 2, 50f) })
+        {
+            var input = Enumerable.Range(0, 3 * h * w).Select(i => seed + i).ToArray();
+            var expected = Assert.Single(session.Run([new InputTensor("input", input, [1, 3, h, w])], CancellationToken.None));
+
+            var written = session.RunInto([new InputTensor("input", input, [1, 3, h, w])], buffer, CancellationToken.None);
+
+            Assert.NotNull(written);
+            Assert.Equal(new OutputShape("output", written.Shape, 3L * h * w, Written: true), written);
+            Assert.Equal(expected.Shape, written.Shape);
+            Assert.Equal(expected.Data, buffer[..(3 * h * w)]);
+        }
+
+        Assert.All(buffer[36..], v => Assert.Equal(-7f, v)); // beyond the longest output: untouched
+    }
+
+    [Fact]
+    public void RunInto_leaves_a_buffer_too_small_for_the_output_untouched_and_reports_the_shape()
+    {
+        var path = _folder.Write("identity.onnx", OnnxModels.Identity([1, 3, -1, -1]));
+        using var session = Ort.Engine.Load(path, Defaults);
+        var buffer = new float[5];
+        Array.Fill(buffer, -7f);
+        var input = Enumerable.Range(0, 6).Select(i => (float)i).ToArray();
+
+        var written = session.RunInto([new InputTensor("input", input, [1, 3, 1, 2])], buffer, CancellationToken.None);
+
+        Assert.NotNull(written);
+        Assert.False(written.Written);
+        Assert.Equal(6, written.Length);
+        Assert.Equal([1L, 3, 1, 2], written.Shape);
+        Assert.All(buffer, v => Assert.Equal(-7f, v));
+    }
+
+    [Fact]
+    public void RunInto_checks_inputs_and_cancellation_like_Run_and_refuses_after_dispose()
+    {
+        var path = _folder.Write("identity.onnx", OnnxModels.Identity([1, 3, -1, -1]));
+        var session = Ort.Engine.Load(path, Defaults);
+        var buffer = new float[6];
+
+        var wrong = Assert.Throws<InferenceException>(() => session.RunInto([new InputTensor("nope", new float[6], [1, 3, 1, 2])], buffer, CancellationToken.None));
+        Assert.Equal("inference-failed", wrong.Code);
+        Assert.ThrowsAny<OperationCanceledException>(() => session.RunInto([new InputTensor("input", new float[6], [1, 3, 1, 2])], buffer, new CancellationToken(canceled: true)));
+
+        session.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => session.RunInto([new InputTensor("input", new float[6], [1, 3, 1, 2])], buffer, CancellationToken.None));
+    }
+
+    [Fact]
+    public void RunInto_by_default_copies_what_Run_returns()
+    {
+        IInferenceSession session = new FixedSession(new OutputTensor("y", [1f, 2f, 3f], [1, 3]));
+        var buffer = new float[4];
+
+        var written = session.RunInto([], buffer, CancellationToken.None);
+        var tooSmall = session.RunInto([], new float[2], CancellationToken.None);
+
+        Assert.Equal(new OutputShape("y", written!.Shape, 3, Written: true), written);
+        Assert.Equal([1f, 2f, 3f, 0f], buffer);
+        Assert.False(tooSmall!.Written);
+        Assert.Null(((IInferenceSession)new FixedSession()).RunInto([], buffer, CancellationToken.None));
+    }
+
+    [Fact]
     public void A_disposed_session_refuses_to_run_and_disposing_twice_is_harmless()
     {
         var path = _folder.Write("tagger.onnx", OnnxModels.Tagger(Labels, Rules, size: 8));
@@ -351,5 +423,17 @@ public sealed class OnnxSessionTests : IDisposable
         }
 
         Assert.Contains(logs.Entries, e => e.Message.Contains("spinning on", StringComparison.Ordinal));
+    }
+
+    /// <summary>A session that only implements Run (returning <paramref name="outputs"/>), for the interface's default RunInto.</summary>
+    private sealed class FixedSession(params OutputTensor[] outputs) : IInferenceSession
+    {
+        public ModelSignature Signature { get; } = new([], []);
+
+        public IReadOnlyList<OutputTensor> Run(IReadOnlyList<InputTensor> inputs, CancellationToken ct) => outputs;
+
+        public void Dispose()
+        {
+        }
     }
 }

@@ -37,6 +37,13 @@ public sealed record InputTensor(string Name, ReadOnlyMemory<float> Data, IReadO
 public sealed record OutputTensor(string Name, float[] Data, IReadOnlyList<long> Shape);
 
 /// <summary>
+/// What <see cref="IInferenceSession.RunInto"/> wrote: the first output's name, shape and element count. The values
+/// are in the first <see cref="Length"/> floats of the caller's buffer when <see cref="Written"/>; an output longer
+/// than the buffer is not written at all (the shape says what the model gave).
+/// </summary>
+public sealed record OutputShape(string Name, IReadOnlyList<long> Shape, long Length, bool Written);
+
+/// <summary>
 /// Runs models (ONNX Runtime at the edge, in Trove.Inference.Onnx). Without the native runtime the host uses
 /// <see cref="UnavailableInferenceEngine"/>, whose <see cref="Status"/> says what to install; everything that does not
 /// run a model keeps working.
@@ -59,6 +66,30 @@ public interface IInferenceSession : IDisposable
     /// order the model declares them. Cancelling <paramref name="ct"/> stops a running inference.
     /// </summary>
     IReadOnlyList<OutputTensor> Run(IReadOnlyList<InputTensor> inputs, CancellationToken ct);
+
+    /// <summary>
+    /// Runs the model like <see cref="Run"/> but only for its first output, whose values are copied into
+    /// <paramref name="destination"/> (no array per run, for callers that run many times, e.g. one tile after
+    /// another); returns its shape, or null when the model gives no output. An output longer than
+    /// <paramref name="destination"/> is not written (<see cref="OutputShape.Written"/> is false).
+    /// </summary>
+    OutputShape? RunInto(IReadOnlyList<InputTensor> inputs, Span<float> destination, CancellationToken ct)
+    {
+        var outputs = Run(inputs, ct);
+        if (outputs.Count == 0)
+        {
+            return null;
+        }
+
+        var first = outputs[0];
+        var written = first.Data.Length <= destination.Length;
+        if (written)
+        {
+            first.Data.CopyTo(destination);
+        }
+
+        return new OutputShape(first.Name, first.Shape, first.Data.Length, written);
+    }
 }
 
 /// <summary>A model could not be loaded or run; <see cref="Code"/> is stable (inference-unavailable, model-invalid, inference-failed, inference-cancelled).</summary>
