@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using Trove.Application.Inference;
 using Trove.Application.Ports;
 using Trove.Domain;
@@ -195,7 +197,12 @@ public static class TiledUpscaler
         return w <= 0f ? 0f : w < 1f ? w : 1f;
     }
 
-    /// <summary>One upscale's state (the band, the weight sums, the tile buffers).</summary>
+    /// <summary>
+    /// One upscale's state: the band, the weight sums, and buffers allocated once and reused by every tile (the input
+    /// tensor, the model's output via <see cref="IInferenceSession.RunInto"/>, the per-column source offsets and
+    /// feathering weights, the converted row). The band holds each output row as three planes (R, G, B), so blending
+    /// and conversion run over contiguous floats with <see cref="Vector{T}"/>.
+    /// </summary>
     private sealed class Run
     {
         private readonly IInferenceSession _session;
@@ -213,6 +220,10 @@ public static class TiledUpscaler
         private readonly float[] _rowWeights;
         private readonly float[] _band;
         private readonly float[] _tile;
+        private readonly float[] _tileOut;
+        private readonly int[][] _sourceOffsets;
+        private readonly float[][] _blendWeights;
+        private readonly int[] _converted;
         private readonly byte[] _output;
         private readonly int _outBands;
         private int _bandStart;
@@ -244,8 +255,32 @@ public static class TiledUpscaler
             _rowWeights = WeightSums(plan.Rows, plan.OutputHeight);
             _band = new float[plan.AccumulatorFloats];
             _tile = new float[plan.TileInputFloats];
+            _tileOut = new float[plan.TileOutputFloats];
             _outBands = input.Bands;
             _output = new byte[(long)plan.OutputWidth * plan.OutputHeight * _outBands];
+            _converted = new int[3 * _outWidth];
+
+            // Per column: where each window pixel comes from in a source row (reflected), and the output weights.
+            _sourceOffsets = new int[plan.Columns.Count][];
+            _blendWeights = new float[plan.Columns.Count][];
+            for (var c = 0; c < plan.Columns.Count; c++)
+            {
+                var column = plan.Columns[c];
+                var offsets = _sourceOffsets[c] = new int[column.Padded];
+                for (var x = 0; x < offsets.Length; x++)
+                {
+                    offsets[x] = Reflect(column.From + x, input.Width) * input.Bands;
+                }
+
+                var x0 = column.From * _scale;
+                var firstX = Math.Max(0, x0);
+                var lastX = Math.Min(_outWidth, (column.From + column.Length) * _scale);
+                var weights = _blendWeights[c] = new float[lastX - firstX];
+                for (var x = firstX; x < lastX; x++)
+                {
+                    weights[x - firstX] = Weight(x - x0, column.Length * _scale, _ramp);
+                }
+            }
         }
 
         public RgbPixels Execute()
@@ -255,10 +290,10 @@ public static class TiledUpscaler
             {
                 _ct.ThrowIfCancellationRequested();
                 MoveBand(Math.Max(0, row.From) * _scale);
-                foreach (var column in _plan.Columns)
+                for (var c = 0; c < _plan.Columns.Count; c++)
                 {
                     _ct.ThrowIfCancellationRequested();
-                    Tile(column, row);
+                    Tile(c, row);
                     done++;
                     _progress?.Report(new ProgressInfo(ProgressPhase, done, _plan.Tiles));
                 }
@@ -305,67 +340,21 @@ public static class TiledUpscaler
             _bandStart = start;
         }
 
-        private void Tile(TileSpan column, TileSpan row)
+        private void Tile(int columnIndex, TileSpan row)
         {
+            var column = _plan.Columns[columnIndex];
             var pw = column.Padded;
             var ph = row.Padded;
             var plane = pw * ph;
             var nchw = _p.Layout == TensorLayout.Nchw;
-            var data = _tile.AsSpan(0, 3 * plane);
-            var src = _input.Data;
-            var bands = _input.Bands;
-            var xs = new int[pw];
-            for (var x = 0; x < pw; x++)
-            {
-                xs[x] = Reflect(column.From + x, _input.Width);
-            }
-
-            for (var y = 0; y < ph; y++)
-            {
-                var line = (long)Reflect(row.From + y, _input.Height) * _input.Width * bands;
-                for (var x = 0; x < pw; x++)
-                {
-                    var at = line + (long)xs[x] * bands;
-                    float r, g, b;
-                    if (bands == 1)
-                    {
-                        r = g = b = _toModel[src[at]];
-                    }
-                    else
-                    {
-                        r = _toModel[src[at]];
-                        g = _toModel[src[at + 1]];
-                        b = _toModel[src[at + 2]];
-                    }
-
-                    if (_p.Bgr)
-                    {
-                        (r, b) = (b, r);
-                    }
-
-                    if (nchw)
-                    {
-                        var i = y * pw + x;
-                        data[i] = r;
-                        data[plane + i] = g;
-                        data[2 * plane + i] = b;
-                    }
-                    else
-                    {
-                        var i = 3 * (y * pw + x);
-                        data[i] = r;
-                        data[i + 1] = g;
-                        data[i + 2] = b;
-                    }
-                }
-            }
+            Fill(_tile.AsSpan(0, 3 * plane), _sourceOffsets[columnIndex], row, pw, ph, nchw);
 
             long[] shape = nchw ? [1, 3, ph, pw] : [1, ph, pw, 3];
-            var outputs = _session.Run([new InputTensor(_inputName, _tile.AsMemory(0, 3 * plane), shape)], _ct);
-            var output = outputs.Count > 0 ? outputs[0] : throw new TroveException("model-output-mismatch", "The model returned no output.");
+            var output = _session.RunInto([new InputTensor(_inputName, _tile.AsMemory(0, 3 * plane), shape)], _tileOut, _ct)
+                ?? throw new TroveException("model-output-mismatch", "The model returned no output.");
             var s = _scale;
             long[] expected = nchw ? [1, 3, ph * s, pw * s] : [1, ph * s, pw * s, 3];
-            if (!output.Shape.SequenceEqual(expected) || output.Data.Length != 3L * plane * s * s)
+            if (!output.Shape.SequenceEqual(expected) || output.Length != 3L * plane * s * s || !output.Written)
             {
                 throw new TroveException(
                     "model-output-mismatch",
@@ -373,10 +362,62 @@ public static class TiledUpscaler
                     "Check the model's parameters.scale and parameters.layout in models.json.");
             }
 
-            Accumulate(output.Data, column, row, pw * s, ph * s);
+            Accumulate(_tileOut, _blendWeights[columnIndex], column, row, pw * s, ph * s);
         }
 
-        private void Accumulate(float[] values, TileSpan column, TileSpan row, int outTileWidth, int outTileHeight)
+        /// <summary>Writes the tile's window (reflected at the image borders) into the model's input tensor.</summary>
+        private void Fill(Span<float> data, int[] offsets, TileSpan row, int pw, int ph, bool nchw)
+        {
+            var src = _input.Data;
+            var bands = _input.Bands;
+            var lineBytes = _input.Width * bands;
+            var toModel = _toModel;
+            var plane = pw * ph;
+
+            // Model channel k holds colour k (rgb) or 2 − k (bgr).
+            int red = _p.Bgr ? 2 : 0, blue = _p.Bgr ? 0 : 2;
+            for (var y = 0; y < ph; y++)
+            {
+                var line = src.AsSpan((int)((long)Reflect(row.From + y, _input.Height) * lineBytes), lineBytes);
+                if (nchw)
+                {
+                    var r = data.Slice(red * plane + y * pw, pw);
+                    var g = data.Slice(plane + y * pw, pw);
+                    var b = data.Slice(blue * plane + y * pw, pw);
+                    if (bands == 1)
+                    {
+                        for (var x = 0; x < r.Length; x++)
+                        {
+                            r[x] = g[x] = b[x] = toModel[line[offsets[x]]];
+                        }
+                    }
+                    else
+                    {
+                        for (var x = 0; x < r.Length; x++)
+                        {
+                            var at = offsets[x];
+                            r[x] = toModel[line[at]];
+                            g[x] = toModel[line[at + 1]];
+                            b[x] = toModel[line[at + 2]];
+                        }
+                    }
+                }
+                else
+                {
+                    var pixels = data.Slice(3 * y * pw, 3 * pw);
+                    for (var x = 0; x < pw; x++)
+                    {
+                        var at = offsets[x];
+                        var i = 3 * x;
+                        pixels[i + red] = toModel[line[at]];
+                        pixels[i + 1] = toModel[line[bands == 1 ? at : at + 1]];
+                        pixels[i + blue] = toModel[line[bands == 1 ? at : at + 2]];
+                    }
+                }
+            }
+        }
+
+        private void Accumulate(float[] values, float[] columnWeight, TileSpan column, TileSpan row, int outTileWidth, int outTileHeight)
         {
             var s = _scale;
             var nchw = _p.Layout == TensorLayout.Nchw;
@@ -384,16 +425,10 @@ public static class TiledUpscaler
             var x0 = column.From * s;
             var y0 = row.From * s;
             var firstX = Math.Max(0, x0);
-            var lastX = Math.Min(_outWidth, (column.From + column.Length) * s);
+            var width = columnWeight.Length;
             var firstY = Math.Max(0, y0);
             var lastY = Math.Min(_plan.OutputHeight, (row.From + row.Length) * s);
-            var windowWidth = column.Length * s;
             var windowHeight = row.Length * s;
-            var columnWeight = new float[lastX - firstX];
-            for (var x = firstX; x < lastX; x++)
-            {
-                columnWeight[x - firstX] = Weight(x - x0, windowWidth, _ramp);
-            }
 
             // Model channel k holds colour k (rgb) or 2 − k (bgr).
             int c0 = _p.Bgr ? 2 : 0, c2 = _p.Bgr ? 0 : 2;
@@ -401,27 +436,60 @@ public static class TiledUpscaler
             {
                 var v = y - y0;
                 var wy = Weight(v, windowHeight, _ramp);
-                var acc = _band.AsSpan((y - _bandStart) * 3 * _outWidth, 3 * _outWidth);
-                for (var x = firstX; x < lastX; x++)
+                if (wy == 0f)
                 {
-                    var u = x - x0;
-                    var w = wy * columnWeight[x - firstX];
-                    var a = 3 * x;
-                    if (nchw)
+                    continue; // adds nothing (the model's values there saw the window's edge)
+                }
+
+                var acc = _band.AsSpan((y - _bandStart) * 3 * _outWidth, 3 * _outWidth);
+                var u0 = firstX - x0;
+                if (nchw)
+                {
+                    var at = v * outTileWidth + u0;
+                    AddWeighted(acc.Slice(c0 * _outWidth + firstX, width), columnWeight, wy, values.AsSpan(at, width));
+                    AddWeighted(acc.Slice(_outWidth + firstX, width), columnWeight, wy, values.AsSpan(outPlane + at, width));
+                    AddWeighted(acc.Slice(c2 * _outWidth + firstX, width), columnWeight, wy, values.AsSpan(2 * outPlane + at, width));
+                }
+                else
+                {
+                    var r = acc.Slice(c0 * _outWidth + firstX, width);
+                    var g = acc.Slice(_outWidth + firstX, width);
+                    var b = acc.Slice(c2 * _outWidth + firstX, width);
+                    var pixels = values.AsSpan(3 * (v * outTileWidth + u0), 3 * width);
+                    for (var x = 0; x < width; x++)
                     {
-                        var i = v * outTileWidth + u;
-                        acc[a + c0] += w * values[i];
-                        acc[a + 1] += w * values[outPlane + i];
-                        acc[a + c2] += w * values[2 * outPlane + i];
-                    }
-                    else
-                    {
-                        var i = 3 * (v * outTileWidth + u);
-                        acc[a + c0] += w * values[i];
-                        acc[a + 1] += w * values[i + 1];
-                        acc[a + c2] += w * values[i + 2];
+                        var w = wy * columnWeight[x];
+                        r[x] += w * pixels[3 * x];
+                        g[x] += w * pixels[3 * x + 1];
+                        b[x] += w * pixels[3 * x + 2];
                     }
                 }
+            }
+        }
+
+        /// <summary>acc[i] += (wy × weights[i]) × values[i], vectorised (the same float operations, in the same order, as one at a time).</summary>
+        private static void AddWeighted(Span<float> acc, ReadOnlySpan<float> weights, float wy, ReadOnlySpan<float> values)
+        {
+            var n = acc.Length;
+            weights = weights[..n];
+            values = values[..n];
+            var i = 0;
+            if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+            {
+                var wyv = new Vector<float>(wy);
+                ref var a = ref MemoryMarshal.GetReference(acc);
+                ref var w = ref MemoryMarshal.GetReference(weights);
+                ref var x = ref MemoryMarshal.GetReference(values);
+                for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+                {
+                    var sum = Vector.LoadUnsafe(ref a, (nuint)i) + wyv * Vector.LoadUnsafe(ref w, (nuint)i) * Vector.LoadUnsafe(ref x, (nuint)i);
+                    sum.StoreUnsafe(ref a, (nuint)i);
+                }
+            }
+
+            for (; i < n; i++)
+            {
+                acc[i] += wy * weights[i] * values[i];
             }
         }
 
@@ -435,27 +503,31 @@ public static class TiledUpscaler
                 _ => (127.5f, 127.5f),
             };
             var bands = _outBands;
+            var width = _outWidth;
+            var converted = _converted.AsSpan();
             for (var y = _flushed; y < end; y++)
             {
-                var acc = _band.AsSpan((y - _bandStart) * 3 * _outWidth, 3 * _outWidth);
-                var line = (long)y * _outWidth * bands;
-                var rowWeight = _rowWeights[y];
-                for (var x = 0; x < _outWidth; x++)
+                var acc = _band.AsSpan((y - _bandStart) * 3 * width, 3 * width);
+                Convert(acc, converted, _columnWeights, _rowWeights[y], factor, offset);
+                var r = converted[..width];
+                var g = converted.Slice(width, width);
+                var b = converted.Slice(2 * width, width);
+                var line = _output.AsSpan((int)((long)y * width * bands), width * bands);
+                if (bands == 1)
                 {
-                    var scale = factor / (rowWeight * _columnWeights[x]);
-                    var r = ToByte(acc[3 * x] * scale + offset);
-                    var g = ToByte(acc[3 * x + 1] * scale + offset);
-                    var b = ToByte(acc[3 * x + 2] * scale + offset);
-                    var at = line + (long)x * bands;
-                    if (bands == 1)
+                    for (var x = 0; x < line.Length; x++)
                     {
-                        _output[at] = (byte)((r + g + b + 1) / 3);
+                        line[x] = (byte)((r[x] + g[x] + b[x] + 1) / 3);
                     }
-                    else
+                }
+                else
+                {
+                    for (var x = 0; x < width; x++)
                     {
-                        _output[at] = r;
-                        _output[at + 1] = g;
-                        _output[at + 2] = b;
+                        var at = x * bands;
+                        line[at] = (byte)r[x];
+                        line[at + 1] = (byte)g[x];
+                        line[at + 2] = (byte)b[x];
                     }
                 }
 
@@ -466,6 +538,42 @@ public static class TiledUpscaler
             }
 
             _flushed = Math.Max(_flushed, end);
+        }
+
+        /// <summary>
+        /// One band row (three planes of weighted sums) to byte values 0–255: divided by the weight sums, scaled to
+        /// bytes and rounded, vectorised (the same float operations as <see cref="ToByte"/> one value at a time).
+        /// </summary>
+        private static void Convert(ReadOnlySpan<float> acc, Span<int> converted, ReadOnlySpan<float> columnWeights, float rowWeight, float factor, float offset)
+        {
+            var width = columnWeights.Length;
+            for (var c = 0; c < 3; c++)
+            {
+                var from = acc.Slice(c * width, width);
+                var to = converted.Slice(c * width, width);
+                var x = 0;
+                if (Vector.IsHardwareAccelerated && width >= Vector<float>.Count)
+                {
+                    var rw = new Vector<float>(rowWeight);
+                    var f = new Vector<float>(factor);
+                    var o = new Vector<float>(offset);
+                    var half = new Vector<float>(0.5f);
+                    var max = new Vector<float>(255f);
+                    ref var a = ref MemoryMarshal.GetReference(from);
+                    ref var w = ref MemoryMarshal.GetReference(columnWeights);
+                    ref var t = ref MemoryMarshal.GetReference(to);
+                    for (; x <= width - Vector<float>.Count; x += Vector<float>.Count)
+                    {
+                        var value = Vector.LoadUnsafe(ref a, (nuint)x) * (f / (rw * Vector.LoadUnsafe(ref w, (nuint)x))) + o;
+                        Vector.ConvertToInt32(Vector.Min(Vector.Max(value, Vector<float>.Zero), max) + half).StoreUnsafe(ref t, (nuint)x);
+                    }
+                }
+
+                for (; x < width; x++)
+                {
+                    to[x] = ToByte(from[x] * (factor / (rowWeight * columnWeights[x])) + offset);
+                }
+            }
         }
 
         private static byte ToByte(float value) =>
