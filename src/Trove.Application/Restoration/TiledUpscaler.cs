@@ -47,18 +47,26 @@ public sealed record UpscalePlan(int Width, int Height, int Scale, int Overlap, 
     public long PeakFloatBuffer => Math.Max(AccumulatorFloats, TileOutputFloats);
 
     /// <summary>
+    /// 4-byte values in the per-column tables and the row converted to bytes: each column's source offsets (its padded
+    /// width) and output weights (its window in output pixels, clipped to the image), plus 3 × output width.
+    /// </summary>
+    public long TableValues => 3L * OutputWidth + Columns.Sum(c => (long)c.Padded + (Math.Min(Width, c.From + c.Length) - Math.Max(0, c.From)) * Scale);
+
+    /// <summary>
     /// Bytes held at the peak, besides the input image and the model's own working memory: the result
-    /// (scale² × width × height × bands), the accumulator, the weight sums, one input and one output tile.
+    /// (scale² × width × height × bands), the accumulator, the weight sums, one input and one output tile (both reused
+    /// by every tile), and the <see cref="TableValues"/>.
     /// </summary>
     public long PeakBytes(int bands) =>
-        (long)OutputWidth * OutputHeight * bands + 4 * (AccumulatorFloats + OutputWidth + OutputHeight + TileInputFloats + TileOutputFloats);
+        (long)OutputWidth * OutputHeight * bands + 4 * (AccumulatorFloats + OutputWidth + OutputHeight + TileInputFloats + TileOutputFloats + TableValues);
 }
 
 /// <summary>
 /// Local image-to-image inference (upscalers and restorers) over tiles, so any image fits a model trained on small
 /// crops and memory stays bounded. Each tile's window is its core plus <see cref="UpscalerParameters.TileOverlap"/>
 /// pixels of context on each side (reflect-padded at the image borders, so edge tiles see real-looking context, and
-/// up to the model's pad multiple); one tile per <see cref="IInferenceSession.Run"/>. Neighbouring windows share
+/// up to the model's pad multiple); one tile per <see cref="IInferenceSession.RunInto"/> (the same input and output
+/// buffers for every tile). Neighbouring windows share
 /// 2 × overlap pixels; their outputs are blended with linear feathering: a tile's weight is 0 over the outer half of
 /// the overlap (pixels that saw the window's edge), then ramps linearly to 1 over the next overlap pixels, so the
 /// weights of neighbours sum to one across the seam. A model whose receptive-field radius is at most overlap / 2
@@ -68,7 +76,7 @@ public sealed record UpscalePlan(int Width, int Height, int Scale, int Overlap, 
 /// Memory: weighted sums accumulate in a float band of output width × the tallest tile row (in output pixels); rows
 /// no later tile touches are normalised, converted to bytes and dropped from the band before the next tile row, so
 /// the peak is <see cref="UpscalePlan.PeakBytes"/>: result bytes (s²·W·H·bands) + 4 B × (3·sW·s·T + sW + sH + 3·P²
-/// + 3·(sP)²) where s = scale, T = tileSize (the window side), P = T rounded up to pad — about 49 MB of floats for a
+/// + 3·(sP)² + ≈ 5·sW of tables) where s = scale, T = tileSize (the window side), P = T rounded up to pad — about 49 MB of floats for a
 /// 4000-wide image at 2× with 256 tiles, whatever the height. A 24 MP photo never needs a 24 MP × s² float tensor.
 /// </para>
 /// <para>
