@@ -141,8 +141,8 @@ internal sealed unsafe class OnnxSession : IInferenceSession
             _session.DangerousAddRef(ref sessionAdded);
             for (var i = 0; i < ordered.Length; i++)
             {
-                pins[i] = MemoryMarshal.AsMemory(ordered[i].Data).Pin();
-                inputValues[i] = CreateInputTensor(api, ordered[i], pins[i].Pointer);
+                var (type, bytes) = Pin(ordered[i], Signature.Inputs[i].ElementType, out pins[i]);
+                inputValues[i] = CreateInputTensor(api, ordered[i], pins[i].Pointer, type, bytes);
                 inputRaw[i] = inputValues[i]!.DangerousGetHandle();
             }
 
@@ -309,14 +309,43 @@ internal sealed unsafe class OnnxSession : IInferenceSession
         return dims;
     }
 
-    private OrtValueHandle CreateInputTensor(OrtApi api, InputTensor input, void* data)
+    /// <summary>
+    /// Pins an input's values for the run: float32 as given, int64 as given or converted to int32 when the model
+    /// declares int32 (token ids fit); returns the element type and the byte length the runtime is told.
+    /// </summary>
+    private static (OnnxElementType Type, nuint Bytes) Pin(InputTensor input, TensorElementType declared, out MemoryHandle pin)
+    {
+        if (input.ElementType != TensorElementType.Int64)
+        {
+            pin = MemoryMarshal.AsMemory(input.Data).Pin();
+            return (OnnxElementType.Float, (nuint)input.Data.Length * sizeof(float));
+        }
+
+        if (declared == TensorElementType.Int32)
+        {
+            var narrowed = new int[input.Int64Data.Length];
+            var source = input.Int64Data.Span;
+            for (var i = 0; i < narrowed.Length; i++)
+            {
+                narrowed[i] = checked((int)source[i]);
+            }
+
+            pin = narrowed.AsMemory().Pin();
+            return (OnnxElementType.Int32, (nuint)narrowed.Length * sizeof(int));
+        }
+
+        pin = MemoryMarshal.AsMemory(input.Int64Data).Pin();
+        return (OnnxElementType.Int64, (nuint)input.Int64Data.Length * sizeof(long));
+    }
+
+    private OrtValueHandle CreateInputTensor(OrtApi api, InputTensor input, void* data, OnnxElementType type, nuint bytes)
     {
         var shape = input.Shape.ToArray();
         nint value = 0;
         fixed (long* dims = shape)
         {
             OrtStatus.Check(api, api.CreateTensorWithDataAsOrtValue(_runtime.CpuMemory.DangerousGetHandle(), data,
-                (nuint)input.Data.Length * sizeof(float), dims, (nuint)shape.Length, OnnxElementType.Float, &value), OrtCall.Run(_path));
+                bytes, dims, (nuint)shape.Length, type, &value), OrtCall.Run(_path));
         }
 
         return new OrtValueHandle(api, value);
@@ -416,9 +445,12 @@ internal sealed unsafe class OnnxSession : IInferenceSession
 
     private void Check(TensorInfo expected, InputTensor input)
     {
-        if (expected.ElementType != TensorElementType.Float32)
+        var fits = input.ElementType == TensorElementType.Int64
+            ? expected.ElementType is TensorElementType.Int64 or TensorElementType.Int32
+            : expected.ElementType == TensorElementType.Float32;
+        if (!fits)
         {
-            throw Failed($"takes {expected.ElementType} values in its input '{expected.Name}'; Trove passes float32 tensors.");
+            throw Failed($"takes {expected.ElementType} values in its input '{expected.Name}'; Trove passes {(input.ElementType == TensorElementType.Int64 ? "integer" : "float32")} values there.");
         }
 
         var shape = input.Shape;
@@ -443,9 +475,9 @@ internal sealed unsafe class OnnxSession : IInferenceSession
             count = count > int.MaxValue / shape[d] ? long.MaxValue : count * shape[d];
         }
 
-        if (count != input.Data.Length)
+        if (count != input.Length)
         {
-            throw Failed($"was given {input.Data.Length} values for '{expected.Name}' with the shape {Format(shape)}, which holds {(count == long.MaxValue ? "more than 2^31" : count)}.");
+            throw Failed($"was given {input.Length} values for '{expected.Name}' with the shape {Format(shape)}, which holds {(count == long.MaxValue ? "more than 2^31" : count)}.");
         }
     }
 

@@ -30,8 +30,26 @@ public sealed record InferenceStatus(bool Available, string? Version, string? Me
 /// <summary>How a session runs: threads inside one operator (0 = the runtime's default).</summary>
 public sealed record InferenceSessionOptions(int IntraOpThreads = 0);
 
-/// <summary>A float32 input: <paramref name="Data"/> holds the values in row-major order for <paramref name="Shape"/>.</summary>
-public sealed record InputTensor(string Name, ReadOnlyMemory<float> Data, IReadOnlyList<long> Shape);
+/// <summary>
+/// An input: float32 values in <paramref name="Data"/> (row-major order for <paramref name="Shape"/>), or integer
+/// values in <see cref="Int64Data"/> for models that take token ids (<see cref="Int64"/>; passed as int64, or as int32
+/// when the model declares int32).
+/// </summary>
+public sealed record InputTensor(string Name, ReadOnlyMemory<float> Data, IReadOnlyList<long> Shape)
+{
+    /// <summary>The values of an integer input (empty for a float32 one).</summary>
+    public ReadOnlyMemory<long> Int64Data { get; init; }
+
+    /// <summary>Float32, or Int64 for an input made by <see cref="Int64"/>.</summary>
+    public TensorElementType ElementType { get; init; } = TensorElementType.Float32;
+
+    /// <summary>Elements given.</summary>
+    public int Length => ElementType == TensorElementType.Int64 ? Int64Data.Length : Data.Length;
+
+    /// <summary>An integer input (token ids, attention masks).</summary>
+    public static InputTensor Int64(string name, ReadOnlyMemory<long> data, IReadOnlyList<long> shape) =>
+        new(name, ReadOnlyMemory<float>.Empty, shape) { Int64Data = data, ElementType = TensorElementType.Int64 };
+}
 
 /// <summary>A float32 output, copied out of the runtime.</summary>
 public sealed record OutputTensor(string Name, float[] Data, IReadOnlyList<long> Shape);
