@@ -1006,6 +1006,34 @@ public class QueryParserTests
         AssertInvalid(query, $"at column {column}", message);
     }
 
+    [Theory]
+    [InlineData("semantic:\"a dog on a beach\" -sketch width:>1000", RankingKind.Text, "a dog on a beach")]
+    [InlineData("(cat semantic:red)", RankingKind.Text, "red")]
+    [InlineData("like:3FD6E6 collection:trip", RankingKind.Media, "3fd6e6")]
+    public void Semantic_and_like_are_lifted_out_of_the_filter_and_rank_by_similarity(string query, RankingKind kind, string value)
+    {
+        var parsed = QueryParser.Parse(query);
+        Assert.Equal(kind, parsed.Ranking!.Kind);
+        Assert.Equal(value, parsed.Ranking.Value);
+        Assert.True(parsed.RankedBySimilarity);
+        Assert.False(QueryParser.Parse(query + " order:oldest").RankedBySimilarity);
+        Assert.Equal(0.25f, QueryParser.Parse(query + " min-score:0.25").MinScore);
+    }
+
+    [Theory]
+    [InlineData("-semantic:red", 2, "semantic: cannot be negated")]
+    [InlineData("cat or like:3fd6e6", 8, "like: cannot be one side of an 'or'")]
+    [InlineData("(cat semantic:red) or dog", 6, "semantic: cannot be one side of an 'or'")]
+    [InlineData("semantic:red like:3fd6e6", 14, "only one semantic: or like: term")]
+    [InlineData("cat min-score:0.3", 5, "min-score: needs a semantic:")]
+    [InlineData("semantic:red min-score:2", 14, "min-score: takes a similarity between -1 and 1")]
+    [InlineData("like:3f", 1, "like: takes a media id or a unique prefix")]
+    [InlineData("semantic:\" \"", 1, "semantic: needs words")]
+    public void Similarity_terms_are_refused_where_they_cannot_rank(string query, int column, string message)
+    {
+        AssertInvalid(query, $"at column {column}", message);
+    }
+
     /// <summary>order: applies to the whole query wherever it stands, also inside a group or next to an 'or'.</summary>
     [Theory]
     [InlineData("(order:id)", null)]

@@ -13,11 +13,14 @@ public sealed partial class SearchIndex
     private readonly Dictionary<(SortField, bool), SortedView> _views = [];
 
     /// <summary>Parses and runs a query.</summary>
-    public SearchResults Search(string text, SearchRequest request, CancellationToken ct, QueryLimits? limits = null) =>
-        Search(QueryParser.Parse(text, limits), request, ct, limits);
+    public SearchResults Search(string text, SearchRequest request, CancellationToken ct, QueryLimits? limits = null, VectorQuery? vectors = null) =>
+        Search(QueryParser.Parse(text, limits), request, ct, limits, vectors);
 
-    /// <summary>Runs a parsed query: exact total, one page in order, and the cursor for the next page.</summary>
-    public SearchResults Search(ParsedQuery query, SearchRequest request, CancellationToken ct, QueryLimits? limits = null)
+    /// <summary>
+    /// Runs a parsed query: exact total, one page in order, and the cursor for the next page. A query with a
+    /// <c>semantic:</c> or <c>like:</c> term needs <paramref name="vectors"/> (the caller turns the term into a vector).
+    /// </summary>
+    public SearchResults Search(ParsedQuery query, SearchRequest request, CancellationToken ct, QueryLimits? limits = null, VectorQuery? vectors = null)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(request);
@@ -26,8 +29,9 @@ public sealed partial class SearchIndex
             throw new ArgumentOutOfRangeException(nameof(request), "Limit and offset cannot be negative.");
         }
 
+        CheckVectors(query, vectors);
         var cursor = request.Cursor is { Length: > 0 } c ? SearchCursor.Decode(c) : null;
-        var order = ResolveOrder(query.Order, cursor);
+        var order = ResolveOrder(query.RankedBySimilarity ? new OrderSpec(SortField.Score, true) : query.Order, cursor);
         _lock.EnterReadLock();
         try
         {
@@ -39,6 +43,12 @@ public sealed partial class SearchIndex
                 var bits = result.AsSpan(0, words);
                 Eval(plan, bits, ct);
                 Bits.And(bits, _live);
+                if (query.RankedBySimilarity)
+                {
+                    return RankedPage(query, vectors!, bits, request, cursor, order, ct);
+                }
+
+                var scores = query.Ranking is null ? null : RestrictBySimilarity(query, vectors!, bits);
                 var total = Bits.Count(bits);
                 var page = request.Limit == 0 || total == 0
                     ? []
@@ -51,7 +61,7 @@ public sealed partial class SearchIndex
                     next = new SearchCursor(order.Field, order.Descending, order.Seed ?? 0, KeyOf(last, order), IdAt(last)).Encode();
                 }
 
-                return new SearchResults(total, page.ConvertAll(IdAt), next, order);
+                return new SearchResults(total, page.ConvertAll(IdAt), next, order) { Scores = scores is null ? null : page.ConvertAll(d => scores[d]) };
             }
             finally
             {

@@ -12,7 +12,7 @@ public static class Metatags
     [
         "width", "height", "mpixels", "ratio", "filesize", "date", "taken", "type", "kind", "tagcount", "collection",
         "has", "suggested", "caption", "caption-status", "similar", "id", "uploader", "order",
-        "derived", "derivedfrom", "model",
+        "derived", "derivedfrom", "model", "semantic", "like", "min-score",
     ];
 
     /// <summary>File types <c>type:</c> knows, with the spellings people also use.</summary>
@@ -68,6 +68,15 @@ public static class Metatags
                 : throw QueryErrors.Term(text, span, "derivedfrom: takes a media id or its first 6 or more hexadecimal characters"),
             "model" => new ChoiceTerm(ChoiceField.DerivedModel, [value.Trim().ToLowerInvariant()], span),
             "order" => new OrderTerm(Order(value, text, span), span),
+            "semantic" => value.Trim() is { Length: > 0 } sentence
+                ? new RankingTerm(RankingKind.Text, sentence, span)
+                : throw QueryErrors.Term(text, span, "semantic: needs words: semantic:\"a dog on a beach\""),
+            "like" => value.ToLowerInvariant() is var like && like.Length is >= MediaId.MinPrefixLength and <= 64 && MediaId.IsLowerHex(like)
+                ? new RankingTerm(RankingKind.Media, like, span)
+                : throw QueryErrors.Term(text, span, $"like: takes a media id or a unique prefix of at least {MediaId.MinPrefixLength} hex characters"),
+            "min-score" => float.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var min) && min is >= -1 and <= 1
+                ? new MinScoreTerm(min, span)
+                : throw QueryErrors.Term(text, span, "min-score: takes a similarity between -1 and 1, e.g. min-score:0.25"),
             _ => throw QueryErrors.UnknownMetatag(name, span),
         };
     }
@@ -416,3 +425,6 @@ public static class Metatags
 
 /// <summary><c>order:…</c> while parsing; lifted out of the tree into <see cref="ParsedQuery.Order"/>.</summary>
 internal sealed record OrderTerm(OrderSpec Order, SourceSpan Span) : QueryNode(Span);
+
+/// <summary><c>min-score:0.25</c> while parsing; lifted into <see cref="ParsedQuery.MinScore"/>.</summary>
+internal sealed record MinScoreTerm(float Value, SourceSpan Span) : QueryNode(Span);

@@ -131,6 +131,9 @@ public enum SortField
     FileSize,
     TagCount,
     Random,
+
+    /// <summary>By similarity to a <c>semantic:</c> or <c>like:</c> term, best first (the order when no <c>order:</c> is given).</summary>
+    Score,
 }
 
 /// <summary>How results are sorted; ties are always broken by id, ascending, so every order is total and stable.</summary>
@@ -139,5 +142,35 @@ public sealed record OrderSpec(SortField Field, bool Descending, ulong? Seed = n
     public static OrderSpec Newest { get; } = new(SortField.Created, true);
 }
 
-/// <summary>A parsed query: the condition tree (null for "everything") and the order.</summary>
-public sealed record ParsedQuery(string Text, QueryNode? Root, OrderSpec Order, SourceSpan? OrderSpan);
+/// <summary>What a similarity term compares with.</summary>
+public enum RankingKind
+{
+    /// <summary><c>semantic:"a dog on a beach"</c>: the text's embedding (text → image).</summary>
+    Text,
+
+    /// <summary><c>like:3fd6e6</c>: the embedding of a media (image → image); the media itself is left out.</summary>
+    Media,
+}
+
+/// <summary>
+/// A <c>semantic:</c> or <c>like:</c> term, lifted out of the condition tree into <see cref="ParsedQuery.Ranking"/>: the
+/// rest of the query filters, this ranks what passes. <see cref="Value"/> is the text, or the id prefix (lowercase).
+/// </summary>
+public sealed record RankingTerm(RankingKind Kind, string Value, SourceSpan Span) : QueryNode(Span);
+
+/// <summary>
+/// A parsed query: the condition tree (null for "everything") and the order; with a <see cref="Ranking"/> term the
+/// order is by similarity unless <c>order:</c> was given (<see cref="OrderSpan"/> is then set), and
+/// <see cref="MinScore"/> (<c>min-score:0.25</c>) leaves out media less similar than that.
+/// </summary>
+public sealed record ParsedQuery(string Text, QueryNode? Root, OrderSpec Order, SourceSpan? OrderSpan)
+{
+    public RankingTerm? Ranking { get; init; }
+
+    public float? MinScore { get; init; }
+
+    public SourceSpan? MinScoreSpan { get; init; }
+
+    /// <summary>Whether results come in order of similarity (a ranking term and no <c>order:</c>).</summary>
+    public bool RankedBySimilarity => Ranking is not null && OrderSpan is null;
+}

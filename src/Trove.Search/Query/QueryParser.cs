@@ -64,14 +64,27 @@ public static class QueryParser
     }
 
     /// <summary>
-    /// Takes <c>order:</c> out of the tree: it applies to the whole query wherever it stands (inside a group too),
-    /// but it cannot be negated, be one side of an 'or', or appear twice.
+    /// Takes <c>order:</c>, <c>semantic:</c>/<c>like:</c> and <c>min-score:</c> out of the tree: each applies to the
+    /// whole query wherever it stands (inside a group too), but cannot be negated, be one side of an 'or', or appear
+    /// twice. <c>min-score:</c> needs a ranking term.
     /// </summary>
     private static ParsedQuery Lift(string text, QueryNode? root)
     {
         OrderTerm? order = null;
+        RankingTerm? ranking = null;
+        MinScoreTerm? minScore = null;
         root = root is null ? null : Strip(root);
-        return new ParsedQuery(text, root, order?.Order ?? OrderSpec.Newest, order?.Span);
+        if (minScore is not null && ranking is null)
+        {
+            throw QueryErrors.Term(text, minScore.Span, "min-score: needs a semantic:\"…\" or like:ID term to score against");
+        }
+
+        return new ParsedQuery(text, root, order?.Order ?? OrderSpec.Newest, order?.Span)
+        {
+            Ranking = ranking,
+            MinScore = minScore?.Value,
+            MinScoreSpan = minScore?.Span,
+        };
 
         QueryNode? Strip(QueryNode node)
         {
@@ -85,6 +98,22 @@ public static class QueryParser
 
                     order = o;
                     return null;
+                case RankingTerm r:
+                    if (ranking is not null)
+                    {
+                        throw QueryErrors.Term(text, r.Span, "only one semantic: or like: term can rank a query; put the words in one semantic:\"…\"");
+                    }
+
+                    ranking = r;
+                    return null;
+                case MinScoreTerm m:
+                    if (minScore is not null)
+                    {
+                        throw QueryErrors.At(m.Span, $"A second min-score: ('{QueryErrors.Slice(text, m.Span)}')");
+                    }
+
+                    minScore = m;
+                    return null;
                 case AndNode a:
                     var kept = a.Children.Select(Strip).OfType<QueryNode>().ToList();
                     return kept.Count switch
@@ -96,17 +125,18 @@ public static class QueryParser
                 case OrNode o:
                     foreach (var child in o.Children)
                     {
-                        if (child is OrderTerm misplaced)
+                        // A ranking term anywhere under an 'or' would rank only one side; order: only as a side itself.
+                        if ((child is OrderTerm ? child : FindLifted(child) is { } lifted and not OrderTerm ? lifted : null) is { } misplaced)
                         {
-                            throw QueryErrors.Term(text, misplaced.Span, "order: cannot be one side of an 'or'; put it next to the group: (a or b) order:…");
+                            throw QueryErrors.Term(text, misplaced.Span, $"{NameOf(misplaced)} cannot be one side of an 'or'; put it next to the group: (a or b) {NameOf(misplaced)}…");
                         }
                     }
 
                     return o with { Children = o.Children.Select(c => Strip(c)!).ToList() };
                 case NotNode n:
-                    if (FindOrder(n.Child) is { } negated)
+                    if (FindLifted(n.Child) is { } negated)
                     {
-                        throw QueryErrors.Term(text, negated.Span, "order: cannot be negated");
+                        throw QueryErrors.Term(text, negated.Span, $"{NameOf(negated)} cannot be negated");
                     }
 
                     return n;
@@ -116,12 +146,20 @@ public static class QueryParser
         }
     }
 
-    private static OrderTerm? FindOrder(QueryNode node) => node switch
+    private static string NameOf(QueryNode lifted) => lifted switch
     {
-        OrderTerm o => o,
-        AndNode a => a.Children.Select(FindOrder).FirstOrDefault(o => o is not null),
-        OrNode o => o.Children.Select(FindOrder).FirstOrDefault(x => x is not null),
-        NotNode n => FindOrder(n.Child),
+        OrderTerm => "order:",
+        MinScoreTerm => "min-score:",
+        RankingTerm { Kind: RankingKind.Media } => "like:",
+        _ => "semantic:",
+    };
+
+    private static QueryNode? FindLifted(QueryNode node) => node switch
+    {
+        OrderTerm or RankingTerm or MinScoreTerm => node,
+        AndNode a => a.Children.Select(FindLifted).FirstOrDefault(o => o is not null),
+        OrNode o => o.Children.Select(FindLifted).FirstOrDefault(x => x is not null),
+        NotNode n => FindLifted(n.Child),
         _ => null,
     };
 

@@ -3,6 +3,14 @@ namespace Trove.Search.Vectors;
 /// <summary>A match of a vector query: the slot (the search engine's document number) and its cosine similarity.</summary>
 public readonly record struct VectorHit(int Slot, float Score);
 
+/// <summary>A query vector quantised like the stored ones (<see cref="VectorIndex.Prepare"/>).</summary>
+public sealed class QueryCode(sbyte[] code, float scale)
+{
+    internal sbyte[] Code { get; } = code;
+
+    internal float Scale { get; } = scale;
+}
+
 /// <summary>How a query was answered: exactly over every candidate, or through the inverted lists (and how many were probed).</summary>
 public sealed record VectorSearchInfo(bool Exact, int Probed, long Scanned);
 
@@ -124,7 +132,8 @@ public sealed class VectorIndex
     /// The <paramref name="k"/> most similar vectors to <paramref name="query"/> with a score of at least
     /// <paramref name="minScore"/>, among the slots set in <paramref name="filter"/> (null: all), best first (ties by slot).
     /// </summary>
-    public (IReadOnlyList<VectorHit> Hits, VectorSearchInfo Info) Search(ReadOnlySpan<float> query, int k, ReadOnlySpan<ulong> filter, bool filtered, float minScore = float.MinValue)
+    /// <param name="exact">Score every candidate even when the inverted lists would answer (deep pages).</param>
+    public (IReadOnlyList<VectorHit> Hits, VectorSearchInfo Info) Search(ReadOnlySpan<float> query, int k, ReadOnlySpan<ulong> filter, bool filtered, float minScore = float.MinValue, bool exact = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         var q = new sbyte[_dims];
@@ -132,7 +141,7 @@ public sealed class VectorIndex
         var top = new TopK(k);
         long scanned = 0;
         var candidates = filtered ? CountBits(filter) : _count;
-        if (_lists is null || (filtered && candidates <= ExactLimit))
+        if (exact || _lists is null || (filtered && candidates <= ExactLimit))
         {
             if (filtered)
             {
@@ -178,6 +187,21 @@ public sealed class VectorIndex
         }
 
         return (top.Sorted(), new VectorSearchInfo(false, probes, scanned));
+    }
+
+    /// <summary>A query vector quantised once, to score single slots with <see cref="Score(QueryCode, int)"/>.</summary>
+    public QueryCode Prepare(ReadOnlySpan<float> query)
+    {
+        var code = new sbyte[_dims];
+        var scale = Quantize(query, code);
+        return new QueryCode(code, scale);
+    }
+
+    /// <summary>The cosine similarity of a prepared query with the vector of <paramref name="slot"/> (which must hold one).</summary>
+    public float Score(QueryCode query, int slot)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return Int8Dot.Dot(query.Code, Code(slot)) * query.Scale * _scales[slot];
     }
 
     /// <summary>
