@@ -7,6 +7,9 @@ namespace Trove.Application;
 
 public sealed record CheckReport(IReadOnlyList<Problem> Problems, int MediaChecked, bool Repaired)
 {
+    /// <summary>Facts worth knowing that are not damage (media waiting for their embeddings, space compaction would reclaim).</summary>
+    public IReadOnlyList<string> Notices { get; init; } = [];
+
     public int Unresolved => Problems.Count(p => !p.Repaired);
 }
 
@@ -326,8 +329,10 @@ public sealed class CheckService(TroveLibrary library)
         }).ConfigureAwait(false);
         problems.AddRange(mismatches.OrderBy(p => p.Id, StringComparer.Ordinal));
 
+        var notices = new List<string>();
+        CheckEmbeddings(allIds, session, problems, notices);
         session?.Audit("check", repair ? "repair" : "check", $"{problems.Count} problems");
-        return new CheckReport(problems, groups.Count, repair);
+        return new CheckReport(problems, groups.Count, repair) { Notices = notices };
 
         async Task StaleTempAsync(string path)
         {
@@ -392,5 +397,80 @@ public sealed class CheckService(TroveLibrary library)
         var winner = toTrash ? trashed : live;
         await session.MoveAsync(winner, toTrash, ct).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// The embeddings of every registered embedder version: damaged records are problems (repaired by compacting the
+    /// file, which recomputation then fills); media without an embedding from the active version, and records of media
+    /// that left the library, are notices (filled by <c>trove embed</c>; dropped by <c>--repair</c>).
+    /// </summary>
+    private void CheckEmbeddings(HashSet<string> allIds, WriteSession? session, List<Problem> problems, List<string> notices)
+    {
+        Embeddings.ActiveEmbedder? active;
+        Domain.Models.ModelCatalog catalog;
+        try
+        {
+            catalog = library.Files.ReadModels();
+            active = Embeddings.ActiveEmbedder.Of(library);
+        }
+        catch (TroveException)
+        {
+            return; // models.json itself is reported by 'trove models check'
+        }
+
+        foreach (var model in catalog.Models.Where(m => m.Kind == Domain.Models.ModelKinds.Embedder))
+        {
+            foreach (var version in model.Versions)
+            {
+                var path = library.Layout.EmbeddingPath(model.Id, version.Version);
+                if (!File.Exists(path))
+                {
+                    continue;
+                }
+
+                var reference = $"{model.Id}@{version.Version}";
+                var relative = library.Layout.Relative(path);
+                Trove.Library.Embeddings.EmbeddingSet set;
+                try
+                {
+                    set = Trove.Library.Embeddings.EmbeddingFile.Read(path, reference, Trove.Library.Embeddings.EmbeddingFile.ReadDimensions(path));
+                }
+                catch (TroveException ex)
+                {
+                    problems.Add(new Problem(ex.Code, null, relative, ex.Message, false));
+                    continue;
+                }
+
+                var gone = set.Vectors.Keys.Count(id => !allIds.Contains(id));
+                var damaged = set.Problems.Where(p => p.Type == "embeddings-bad-record").ToList();
+                foreach (var d in damaged)
+                {
+                    problems.Add(new Problem(d.Type, null, relative, d.Message, true) { Repaired = session is not null });
+                }
+
+                if (session is not null && (damaged.Count > 0 || gone > 0 || set.Superseded > 0))
+                {
+                    Trove.Library.Embeddings.EmbeddingFile.Compact(path, reference, set.Dimensions, allIds.Contains, library.Options.Durability);
+                }
+                else if (gone > 0 || set.Superseded > 0)
+                {
+                    notices.Add($"{relative}: {gone} embedding(s) of media no longer in the library and {set.Superseded} superseded record(s); 'trove check --repair' compacts the file.");
+                }
+
+                if (active is not null && active.Reference == reference)
+                {
+                    var missing = allIds.Count(id => !set.Vectors.ContainsKey(id));
+                    if (missing > 0)
+                    {
+                        notices.Add($"{missing} of {allIds.Count} media have no embedding from {reference} yet; semantic search leaves them out until 'trove embed \"\"' (or the queued embed jobs) fills them.");
+                    }
+                }
+            }
+        }
+
+        if (active is not null && !File.Exists(library.Layout.EmbeddingPath(active.Model.Id, active.Version.Version)) && allIds.Count > 0)
+        {
+            notices.Add($"No media has an embedding from {active.Reference} yet; run 'trove embed \"\"' to embed the library.");
+        }
     }
 }

@@ -32,6 +32,7 @@ public sealed class MediaService(TroveLibrary library)
         if (!report.DryRun && report.Imported > 0 && options.MaskOf is null)
         {
             await Tagging.SuggestionJobs.AfterImportAsync(library, report.Media, ct).ConfigureAwait(false);
+            await Embeddings.EmbedJobs.AfterImportAsync(library, report.Media, ct).ConfigureAwait(false);
         }
 
         return report;

@@ -41,6 +41,7 @@ public sealed class TroveLibrary : IAsyncDisposable
         Files = new LibraryFiles(layout, env.Options.Durability);
         Logger = env.LoggerFactory.CreateLogger("Trove.Library");
         Search = new Search.LibrarySearch(env.LoggerFactory.CreateLogger("Trove.Search"));
+        Embeddings = new Embeddings.LibraryEmbeddings(this);
     }
 
     public LibraryLayout Layout { get; }
@@ -70,6 +71,9 @@ public sealed class TroveLibrary : IAsyncDisposable
 
     /// <summary>The in-memory search engine over this library (loaded on first search, kept in step with the index).</summary>
     public Search.LibrarySearch Search { get; }
+
+    /// <summary>The embedder and its stored embeddings (semantic search, <c>embed</c> jobs).</summary>
+    public Embeddings.LibraryEmbeddings Embeddings { get; }
 
     internal ILogger Logger { get; }
 
@@ -258,6 +262,7 @@ public sealed class TroveLibrary : IAsyncDisposable
         await State.DisposeAsync().ConfigureAwait(false);
         await Index.DisposeAsync().ConfigureAwait(false);
         Search.Dispose();
+        Embeddings.Dispose();
         _writeGate.Dispose();
         _writerMarker?.Dispose();
     }

@@ -1,3 +1,4 @@
+using Trove.Application.Embeddings;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Trove.Application.Models;
@@ -67,7 +68,11 @@ public static partial class TroveCli
             {
                 Description = "Taggers: what happens to labels no mapping names — create (suggest them as new tags), existing (only tags the library has; the default), ignore (only mapped labels). Stored as \"unmapped\" in the parameters",
             };
-            var add = new Command("add", "Register a model, or a new version of one (checked before it is saved)") { id, kind, file, provider, labels, version, name, description, category, parameters, inactive, policy };
+            var textFile = new Option<string?>("--text-file") { Description = "Embedders: the text encoder (.onnx); --file is the image encoder" };
+            var vocab = new Option<string?>("--vocab") { Description = "Embedders: the tokenizer's vocab.json (with --merges)" };
+            var merges = new Option<string?>("--merges") { Description = "Embedders: the tokenizer's merges.txt (with --vocab)" };
+            var bpe = new Option<string?>("--bpe") { Description = "Embedders: CLIP's bpe_simple_vocab_16e6.txt.gz, instead of --vocab and --merges" };
+            var add = new Command("add", "Register a model, or a new version of one (checked before it is saved)") { id, kind, file, provider, labels, version, name, description, category, parameters, inactive, policy, textFile, vocab, merges, bpe };
             add.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
             {
                 JsonObject? settings = null;
@@ -84,8 +89,17 @@ public static partial class TroveCli
                 }
 
                 var vocabularyPolicy = p.GetValue(policy) is { } text ? VocabularyPolicy.Parse(text) : (UnmappedPolicy?)null;
+                var files = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var (role, option) in new[] { (ActiveEmbedder.TextFile, textFile), (ActiveEmbedder.VocabFile, vocab), (ActiveEmbedder.MergesFile, merges), (ActiveEmbedder.BpeFile, bpe) })
+                {
+                    if (p.GetValue(option) is { Length: > 0 } path)
+                    {
+                        files[role] = path;
+                    }
+                }
+
                 var m = await new ModelRegistry(library!).AddAsync(
-                    new ModelAddRequest(p.GetValue(id)!, p.GetValue(kind)!, p.GetValue(file) ?? string.Empty, p.GetValue(version)!, p.GetValue(name), p.GetValue(labels), p.GetValue(description), p.GetValue(category), null, settings, null, !p.GetValue(inactive), p.GetValue(provider)!.Trim(), vocabularyPolicy),
+                    new ModelAddRequest(p.GetValue(id)!, p.GetValue(kind)!, p.GetValue(file) ?? string.Empty, p.GetValue(version)!, p.GetValue(name), p.GetValue(labels), p.GetValue(description), p.GetValue(category), null, settings, null, !p.GetValue(inactive), p.GetValue(provider)!.Trim(), vocabularyPolicy) { Files = files.Count == 0 ? null : files },
                     ct).ConfigureAwait(false);
                 var added = m.Versions[^1];
                 var report = m.Kind == ModelKinds.Tagger ? await VocabularyPolicyReport.DescribeAsync(library!, m, added, ct).ConfigureAwait(false) : null;
@@ -191,7 +205,7 @@ public static partial class TroveCli
             tags = m.Tags,
             parameters = m.Parameters,
             active = m.ActiveVersion?.Version,
-            versions = m.Versions.Select(v => new { version = v.Version, file = v.File, labels = v.Labels, metrics = v.Metrics, deployedAt = v.DeployedAt, active = v.Active }),
+            versions = m.Versions.Select(v => new { version = v.Version, file = v.File, labels = v.Labels, files = v.Files, metrics = v.Metrics, deployedAt = v.DeployedAt, active = v.Active }),
         };
     }
 }

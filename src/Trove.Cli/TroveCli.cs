@@ -89,6 +89,7 @@ public static partial class TroveCli
         root.Subcommands.Add(app.Models());
         root.Subcommands.Add(app.Providers());
         root.Subcommands.Add(app.Suggest());
+        root.Subcommands.Add(app.Embed());
         root.Subcommands.Add(app.Suggestions());
         root.Subcommands.Add(app.Review());
         return root;
@@ -271,7 +272,7 @@ public static partial class TroveCli
                 var request = new Trove.Search.Engine.SearchRequest(p.GetValue(limit), p.GetValue(offset), p.GetValue(cursor));
                 var result = await new SearchService(library!).SearchAsync(p.GetValue(query) ?? string.Empty, request, ct).ConfigureAwait(false);
                 ctx.Output.Result(
-                    new { total = result.Total, limit = result.Limit, offset = result.Offset, items = result.Ids.Select(i => new { id = i }), next = result.NextCursor },
+                    new { total = result.Total, limit = result.Limit, offset = result.Offset, items = result.Ids.Select((i, k) => new { id = i, score = result.Scores?[k] }), next = result.NextCursor },
                     w =>
                     {
                         foreach (var i in result.Ids)
@@ -452,12 +453,17 @@ public static partial class TroveCli
             {
                 var report = await ctx.Output.WithProgressAsync("check", progress => new CheckService(library!).CheckAsync(p.GetValue(repair), !p.GetValue(quick), progress, ct)).ConfigureAwait(false);
                 ctx.Output.Result(
-                    new { problems = report.Problems, checkedMedia = report.MediaChecked, unresolved = report.Unresolved },
+                    new { problems = report.Problems, checkedMedia = report.MediaChecked, unresolved = report.Unresolved, notices = report.Notices },
                     w =>
                     {
                         foreach (var problem in report.Problems)
                         {
                             w.WriteLine($"{(problem.Repaired ? "repaired" : problem.Repairable ? "repairable" : "problem")}: {FormatProblem(problem)}");
+                        }
+
+                        foreach (var notice in report.Notices)
+                        {
+                            w.WriteLine("note: " + notice);
                         }
 
                         w.WriteLine($"Checked {report.MediaChecked} media: {report.Problems.Count} problem(s), {report.Unresolved} unresolved.");

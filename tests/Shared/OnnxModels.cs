@@ -291,6 +291,61 @@ public static class OnnxModels
         2L * 9 * (3L * channels + (long)channels * channels * (layers - 2) + (long)channels * 3 * scale * scale);
 
     /// <summary>Writes a model to <paramref name="path"/> (creating its folder) and returns the path.</summary>
+    /// <summary>
+    /// A CLIP-signature image encoder: <paramref name="inputName"/> <c>[N,3,size,size]</c> float (NCHW, CLIP-normalised RGB)
+    /// → ReduceMean over H and W → <c>[N,3]</c> → MatMul with <c>[3,dims]</c> (the identity into the first three
+    /// dimensions) → <paramref name="outputName"/> <c>[N,dims]</c>. A red image's embedding points along
+    /// (+R, −G, −B): the mean of each normalised channel, so colour decides the direction.
+    /// </summary>
+    public static byte[] ClipImageEncoder(int size = 224, int dims = 4, string inputName = "pixel_values", string outputName = "image_embeds")
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dims, 3);
+        var weights = new float[3 * dims];
+        for (var c = 0; c < 3; c++)
+        {
+            weights[(c * dims) + c] = 1;
+        }
+
+        return new OnnxGraph("trove_clip_image")
+            .Input(inputName, OnnxDataType.Float, [-1, 3, size, size])
+            .Output(outputName, OnnxDataType.Float, [-1, dims])
+            .Initializer("projection", [3, dims], weights)
+            .Node("ReduceMean", [inputName], ["mean_colour"], OnnxAttribute.Ints("axes", NchwSpatialAxes), OnnxAttribute.Int("keepdims", 0))
+            .Node("MatMul", ["mean_colour", "projection"], [outputName])
+            .ToModel();
+    }
+
+    /// <summary>
+    /// A CLIP-signature text encoder: <paramref name="inputName"/> <c>[N,context]</c> int64 token ids (and an
+    /// <c>attention_mask</c> input of the same shape when <paramref name="withMask"/>, unused) → Gather from a
+    /// <c>[vocabulary,dims]</c> table → ReduceMean over the positions → <paramref name="outputName"/> <c>[N,dims]</c>.
+    /// Row <c>id</c> of the table is <paramref name="rows"/>[id] when given, else zero; so a text's embedding is the
+    /// mean of its tokens' rows (tests map colour words to the directions <see cref="ClipImageEncoder"/> gives).
+    /// </summary>
+    public static byte[] ClipTextEncoder(int vocabulary, IReadOnlyDictionary<int, float[]> rows, int dims = 4, int context = 77, bool withMask = true, string inputName = "input_ids", string outputName = "text_embeds")
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var table = new float[vocabulary * dims];
+        foreach (var (id, row) in rows)
+        {
+            row.AsSpan(0, dims).CopyTo(table.AsSpan(id * dims, dims));
+        }
+
+        var graph = new OnnxGraph("trove_clip_text")
+            .Input(inputName, OnnxDataType.Int64, [-1, context]);
+        if (withMask)
+        {
+            graph.Input("attention_mask", OnnxDataType.Int64, [-1, context]);
+        }
+
+        return graph
+            .Output(outputName, OnnxDataType.Float, [-1, dims])
+            .Initializer("token_table", [vocabulary, dims], table)
+            .Node("Gather", ["token_table", inputName], ["token_rows"], OnnxAttribute.Int("axis", 0))
+            .Node("ReduceMean", ["token_rows"], [outputName], OnnxAttribute.Ints("axes", [1]), OnnxAttribute.Int("keepdims", 0))
+            .ToModel();
+    }
+
     public static string Write(string path, byte[] model)
     {
         ArgumentNullException.ThrowIfNull(model);

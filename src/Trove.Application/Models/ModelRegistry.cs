@@ -24,7 +24,11 @@ public sealed record ModelAddRequest(
     JsonObject? Metrics = null,
     bool Activate = true,
     string Provider = ModelProviders.Onnx,
-    Tagging.UnmappedPolicy? VocabularyPolicy = null);
+    Tagging.UnmappedPolicy? VocabularyPolicy = null)
+{
+    /// <summary>Further files by role (embedders: text, vocab, merges or bpe; see <see cref="ModelVersionEntry.Files"/>).</summary>
+    public IReadOnlyDictionary<string, string>? Files { get; init; }
+}
 
 /// <summary>One problem found when checking a model version against its files and the runtime.</summary>
 public sealed record ModelProblem(string Model, string Version, string Code, string Message);
@@ -96,6 +100,28 @@ public sealed class ModelRegistry(TroveLibrary library)
         {
             Restoration.UpscalerParameters.Parse(request.Parameters, request.Id);
         }
+        else if (request.Kind == ModelKinds.Embedder)
+        {
+            Embeddings.EmbedderParameters.Parse(request.Parameters, request.Id);
+        }
+
+        if (request.Files is { Count: > 0 } extra)
+        {
+            if (request.Kind != ModelKinds.Embedder)
+            {
+                throw new TroveUsageException("conflicting-options", $"--text-file, --vocab, --merges and --bpe are for embedders; '{request.Id}' is a {request.Kind}.");
+            }
+
+            if (extra.ContainsKey(Embeddings.ActiveEmbedder.VocabFile) != extra.ContainsKey(Embeddings.ActiveEmbedder.MergesFile))
+            {
+                throw new TroveUsageException("tokenizer-incomplete", "A CLIP tokenizer needs both --vocab vocab.json and --merges merges.txt (or --bpe bpe_simple_vocab_16e6.txt.gz alone).");
+            }
+
+            if (extra.ContainsKey(Embeddings.ActiveEmbedder.TextFile) && extra.Count == 1)
+            {
+                throw new TroveUsageException("tokenizer-missing", "A text encoder needs its tokenizer: add --vocab vocab.json --merges merges.txt (or --bpe bpe_simple_vocab_16e6.txt.gz).");
+            }
+        }
 
         CheckProvider(request);
         var version = new ModelVersionEntry
@@ -103,6 +129,7 @@ public sealed class ModelRegistry(TroveLibrary library)
             Version = string.IsNullOrWhiteSpace(request.Version) ? "1" : request.Version.Trim(),
             File = request.File,
             Labels = request.Labels,
+            Files = request.Files is { Count: > 0 } named ? new Dictionary<string, string>(named, StringComparer.Ordinal) : null,
             Metrics = request.Metrics,
         };
         var problems = Check(request.Id, request.Kind, request.Provider, version);
@@ -330,9 +357,35 @@ public sealed class ModelRegistry(TroveLibrary library)
             return problems;
         }
 
+        foreach (var (role, name) in version.Files ?? [])
+        {
+            if (!System.IO.File.Exists(Resolve(name)))
+            {
+                Add("model-file-missing", $"Model '{id}' version '{version.Version}': its {role} file {Resolve(name)} does not exist.");
+                return problems;
+            }
+        }
+
         if (!library.Inference.Status.Available)
         {
             Add("inference-unavailable", $"Model '{id}' version '{version.Version}' was not loaded to check it: {library.Inference.Status.Message}");
+            return problems;
+        }
+
+        if (kind == ModelKinds.Embedder)
+        {
+            try
+            {
+                var model = library.Files.ReadModels().Find(id);
+                var definition = new ModelDefinition { Id = id, Kind = kind, Parameters = model?.Parameters, Versions = [version] };
+                using var embedder = Embeddings.Embedder.Load(library, new Embeddings.ActiveEmbedder(definition, version, Embeddings.EmbedderParameters.Parse(definition.Parameters, id)));
+            }
+            catch (Exception ex) when (ex is TroveException or InferenceException)
+            {
+                var code = ex switch { TroveException t => t.Code, InferenceException i => i.Code, _ => "model-invalid" };
+                Add(code, $"Model '{id}' version '{version.Version}': {ex.Message}");
+            }
+
             return problems;
         }
 

@@ -26,6 +26,9 @@ public sealed class LibrarySearch : IDisposable
 
     public SearchIndex Engine { get; } = new();
 
+    /// <summary>The embeddings beside the engine, for <c>semantic:</c> and <c>like:</c> (keyed like the engine's documents).</summary>
+    public SemanticVectors Vectors { get; } = new();
+
     /// <summary>Brings the engine up to date with the index and returns it.</summary>
     public async Task<SearchIndex> ReadyAsync(ILibraryIndex index, CancellationToken ct)
     {
@@ -66,6 +69,7 @@ public sealed class LibrarySearch : IDisposable
     public void Dispose()
     {
         Engine.Dispose();
+        Vectors.Dispose();
         _gate.Dispose();
     }
 
@@ -76,6 +80,7 @@ public sealed class LibrarySearch : IDisposable
     {
         var clock = Stopwatch.StartNew();
         _epoch = null;
+        Vectors.Reset();
         Engine.Clear();
         Engine.Reserve((int)Math.Min(int.MaxValue, state.MaxKey + 1));
         // Reading rows and indexing them take about as long each: one thread reads while this one indexes.
@@ -143,6 +148,8 @@ public sealed class LibrarySearch : IDisposable
         {
             Engine.Remove(key);
         }
+
+        Vectors.Remove(removed);
 
         var changed = 0;
         await foreach (var doc in index.ReadSearchDocumentsAsync(_seq, ct).ConfigureAwait(false))

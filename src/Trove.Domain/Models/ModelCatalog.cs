@@ -145,6 +145,13 @@ public sealed class ModelVersionEntry
     /// <summary>Label file (taggers: WD14 selected_tags.csv), relative to the library or absolute.</summary>
     public string? Labels { get; set; }
 
+    /// <summary>
+    /// Further files a kind needs, by role, relative to the library or absolute. Embedders: <c>text</c> (the text
+    /// encoder ONNX; <see cref="File"/> is the image encoder), <c>vocab</c> (vocab.json) and <c>merges</c> (merges.txt),
+    /// or <c>bpe</c> (CLIP's bpe_simple_vocab_16e6.txt.gz) instead of the last two.
+    /// </summary>
+    public Dictionary<string, string>? Files { get; set; }
+
     public JsonObject? Metrics { get; set; }
 
     public DateTimeOffset? DeployedAt { get; set; }

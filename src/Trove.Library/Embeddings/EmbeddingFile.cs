@@ -8,6 +8,9 @@ namespace Trove.Library.Embeddings;
 /// <summary>One media's embedding as stored: the media id (its SHA-256) and the vector.</summary>
 public sealed record EmbeddingRecord(string Id, float[] Vector);
 
+/// <summary>Where a scan ended (the next one starts there) and the checksum of the last record it passed.</summary>
+public sealed record EmbeddingScan(long End, uint LastChecksum, IReadOnlyList<EmbeddingFileProblem> Problems);
+
 /// <summary>A problem found reading an embedding file (the records around it are still read).</summary>
 public sealed record EmbeddingFileProblem(string Type, long Offset, string Message);
 
@@ -50,18 +53,42 @@ public static class EmbeddingFile
     {
         ArgumentNullException.ThrowIfNull(path);
         var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        long records = 0;
+        var scan = Scan(path, reference, dimensions, 0, (id, vector) =>
+        {
+            vectors[id] = vector;
+            records++;
+        });
+        return new EmbeddingSet(reference, dimensions, vectors, records, scan.Problems);
+    }
+
+    /// <summary>
+    /// Streams the intact records from byte <paramref name="from"/> (0 = the first record) to the end, without holding
+    /// them all: for readers that keep the vectors elsewhere and later read what was appended since
+    /// (<see cref="EmbeddingScan.End"/>, where the next scan starts). A missing file has nothing to scan.
+    /// </summary>
+    public static EmbeddingScan Scan(string path, string reference, int dimensions, long from, Action<string, float[]> record)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(record);
         var problems = new List<EmbeddingFileProblem>();
         if (!File.Exists(path))
         {
-            return new EmbeddingSet(reference, dimensions, vectors, 0, problems);
+            return new EmbeddingScan(0, 0, problems);
         }
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
         var start = ReadHeader(stream, path, reference, dimensions);
         var size = RecordBytes(dimensions);
+        var offset = Math.Max(start, from);
+        if (offset > stream.Length)
+        {
+            throw new TroveException("embeddings-invalid", $"{path} is shorter ({stream.Length} bytes) than what was read of it before ({offset}); it was replaced.");
+        }
+
+        stream.Position = offset;
         var buffer = new byte[size];
-        long records = 0;
-        var offset = start;
+        uint last = 0;
         while (true)
         {
             var read = stream.ReadAtLeast(buffer, size, throwOnEndOfStream: false);
@@ -76,7 +103,8 @@ public static class EmbeddingFile
                 break;
             }
 
-            if (Crc32.HashToUInt32(buffer.AsSpan(0, size - 4)) != BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(size - 4)))
+            var crc = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(size - 4));
+            if (Crc32.HashToUInt32(buffer.AsSpan(0, size - 4)) != crc)
             {
                 problems.Add(new EmbeddingFileProblem("embeddings-bad-record", offset, $"{path}: the record at offset {offset} fails its checksum; it is ignored (the media will be embedded again)."));
             }
@@ -88,14 +116,38 @@ public static class EmbeddingFile
                     vector[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(buffer.AsSpan(IdBytes + (2 * i)));
                 }
 
-                vectors[Convert.ToHexStringLower(buffer, 0, IdBytes)] = vector;
-                records++;
+                record(Convert.ToHexStringLower(buffer, 0, IdBytes), vector);
             }
 
+            last = crc;
             offset += size;
         }
 
-        return new EmbeddingSet(reference, dimensions, vectors, records, problems);
+        return new EmbeddingScan(offset, last, problems);
+    }
+
+    /// <summary>
+    /// The checksum stored in the record that ends at byte <paramref name="end"/>, or null when there is none: a reader
+    /// that scanned up to <paramref name="end"/> checks it before scanning on, to see that the file is still the one it
+    /// read (compaction writes a new file).
+    /// </summary>
+    public static uint? ChecksumBefore(string path, int dimensions, long end)
+    {
+        var size = RecordBytes(dimensions);
+        if (!File.Exists(path) || end < size)
+        {
+            return null;
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 16);
+        if (stream.Length < end)
+        {
+            return null;
+        }
+
+        Span<byte> crc = stackalloc byte[4];
+        stream.Position = end - 4;
+        return stream.ReadAtLeast(crc, 4, throwOnEndOfStream: false) == 4 ? BinaryPrimitives.ReadUInt32LittleEndian(crc) : null;
     }
 
     /// <summary>
@@ -216,6 +268,20 @@ public static class EmbeddingFile
     }
 
     /// <summary>Checks the header against what the caller expects; answers where the records start.</summary>
+    /// <summary>The dimension the file's header declares (for readers that do not know it, e.g. <c>trove check</c>).</summary>
+    /// <exception cref="TroveException">embeddings-invalid: no readable header.</exception>
+    public static int ReadDimensions(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64);
+        var fixedPart = new byte[Magic.Length + 10];
+        if (stream.ReadAtLeast(fixedPart, fixedPart.Length, throwOnEndOfStream: false) < fixedPart.Length || !fixedPart.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            throw Invalid(path, "it does not start with an embedding file header");
+        }
+
+        return BinaryPrimitives.ReadInt32LittleEndian(fixedPart.AsSpan(Magic.Length + 4));
+    }
+
     private static long ReadHeader(Stream stream, string path, string reference, int dimensions)
     {
         stream.Seek(0, SeekOrigin.Begin);

@@ -10,7 +10,11 @@ using Trove.Search.Engine;
 namespace Trove.Server.Api;
 
 public sealed record SearchItemResponse(
-    string Id, string Kind, string MediaType, string Ext, int? Width, int? Height, long Size, IReadOnlyList<string> Tags, string? Uploader, DateTimeOffset CreatedAt, string Thumbnail);
+    string Id, string Kind, string MediaType, string Ext, int? Width, int? Height, long Size, IReadOnlyList<string> Tags, string? Uploader, DateTimeOffset CreatedAt, string Thumbnail)
+{
+    /// <summary>Cosine similarity to the query's <c>semantic:</c> or <c>like:</c> term (absent for other queries).</summary>
+    public float? Score { get; init; }
+}
 
 /// <param name="Next">Cursor of the next page (pass it as <c>cursor</c>); absent on the last page.</param>
 public sealed record SearchResponse(long Total, int Limit, int Offset, string? Next, IReadOnlyList<SearchItemResponse> Items);
@@ -44,8 +48,12 @@ public static class SearchEndpoints
         var skip = MediaEndpoints.QueryInt(offset, "offset", 0, 0, int.MaxValue);
         var found = await search.SearchAsync(q ?? string.Empty, new SearchRequest(pageSize, skip, string.IsNullOrWhiteSpace(cursor) ? null : cursor.Trim()), ct).ConfigureAwait(false);
         var size = library.Options.Imaging.ImportThumbnailSize;
+        var scores = found.Scores is { } s ? found.Ids.Select((id, i) => (id, s[i])).ToDictionary(x => x.id, x => x.Item2, StringComparer.Ordinal) : null;
         var items = (await cards.ReadAsync(found.Ids, ct).ConfigureAwait(false))
-            .Select(c => new SearchItemResponse(c.Id, c.Kind, c.MediaType, c.Ext, c.Width, c.Height, c.Size, c.Tags, c.Uploader, c.CreatedAt, MediaEndpoints.ThumbnailUrl(c.Id, size)))
+            .Select(c => new SearchItemResponse(c.Id, c.Kind, c.MediaType, c.Ext, c.Width, c.Height, c.Size, c.Tags, c.Uploader, c.CreatedAt, MediaEndpoints.ThumbnailUrl(c.Id, size))
+            {
+                Score = scores is not null && scores.TryGetValue(c.Id, out var score) ? MathF.Round(score, 4) : null,
+            })
             .ToList();
         return TypedResults.Ok(new SearchResponse(found.Total, found.Limit, found.Offset, found.NextCursor, items));
     }

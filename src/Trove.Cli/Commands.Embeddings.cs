@@ -1,0 +1,58 @@
+using System.CommandLine;
+using Trove.Application.Embeddings;
+using Trove.Application.Search;
+
+namespace Trove.Cli;
+
+public static partial class TroveCli
+{
+    private sealed partial class Commands
+    {
+        /// <summary>trove embed "QUERY" [--force] [--now] — queue (or run here) the embedder over a query's media.</summary>
+        public Command Embed()
+        {
+            var query = new Argument<string>("QUERY") { Description = "Which media (query language; \"\" for all)" };
+            var force = new Option<bool>("--force") { Description = "Embed media that already have an embedding again" };
+            var now = new Option<bool>("--now") { Description = "Run the embedder in this process and report, instead of queueing a job for a worker" };
+            var cmd = new Command("embed", "Compute image embeddings for semantic search (only what is missing, unless --force)") { query, force, now };
+            cmd.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
+            {
+                var active = ActiveEmbedder.Require(library!);
+                var ids = await new SearchService(library!).AllIdsAsync(p.GetValue(query) ?? string.Empty, ct).ConfigureAwait(false);
+                if (!p.GetValue(now))
+                {
+                    var jobs = await EmbedJobs.EnqueueAsync(library!, ids, p.GetValue(force), TimeSpan.Zero, ct).ConfigureAwait(false);
+                    var (workers, warning) = await NoWorkerWarningAsync(ctx, library!, EmbedJobs.Kind, jobs.Count, "embed here and now with 'trove embed QUERY --now'", ct).ConfigureAwait(false);
+                    ctx.Output.Result(
+                        new { model = active.Reference, media = ids.Count, jobs = jobs.Select(j => j.Id), workers, warning },
+                        w => w.WriteLine(ids.Count == 0
+                            ? "No media match; nothing was queued."
+                            : $"Queued {jobs.Count} embed job(s) for {ids.Count} media with {active.Reference}: {string.Join(", ", jobs.Select(j => j.Id))}. "
+                                + (workers.Count > 0 ? $"Worker {string.Join(", ", workers)} will run them." : "They run once a worker ('trove worker' or 'trove serve') is started.")));
+                    return 0;
+                }
+
+                var result = await ctx.Output.WithProgressAsync("embed", progress => new EmbedRunner(library!).RunAsync(ids, p.GetValue(force), progress, ct)).ConfigureAwait(false);
+                ctx.Output.Result(
+                    new
+                    {
+                        model = result.Model,
+                        embedded = result.Embedded,
+                        skipped = result.Skipped,
+                        failed = result.Failed.Select(f => new { id = f.Id, code = f.Code, message = f.Message }),
+                    },
+                    w =>
+                    {
+                        foreach (var f in result.Failed)
+                        {
+                            w.WriteLine($"{f.Id}: {f.Code}: {f.Message}");
+                        }
+
+                        w.WriteLine($"{result.Model}: {result.Embedded} embedded, {result.Skipped} already embedded, {result.Failed.Count} failed.");
+                    });
+                return result.Failed.Count > 0 ? 1 : 0;
+            }));
+            return cmd;
+        }
+    }
+}
