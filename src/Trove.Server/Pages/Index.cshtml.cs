@@ -41,8 +41,23 @@ public sealed class IndexModel(SearchService search, MediaCards cards) : PageMod
 
     public string? ErrorHint { get; private set; }
 
+    /// <summary>"Semantic" ticked: the box holds a plain sentence, searched as <c>semantic:"…"</c>.</summary>
+    [BindProperty(SupportsGet = true)]
+    public bool Semantic { get; set; }
+
+    /// <summary>Whether the query ranks by similarity (the toggle shows ticked).</summary>
+    public bool IsSemantic => Query.Contains("semantic:", StringComparison.OrdinalIgnoreCase) || Query.Contains("like:", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A sentence from the box as a semantic term (quotes in it dropped, so the term stays one phrase).</summary>
+    public static string AsSemantic(string sentence) => $"semantic:\"{sentence.Replace("\"", string.Empty, StringComparison.Ordinal).Trim()}\"";
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
+        if (Semantic && Query.Length > 0 && !IsSemantic)
+        {
+            return Redirect(GalleryQuery.Url(AsSemantic(Query)));
+        }
+
         if (Sort is not null)
         {
             return Redirect(GalleryQuery.Url(GalleryQuery.WithOrder(Query, Sort)));
@@ -58,11 +73,11 @@ public sealed class IndexModel(SearchService search, MediaCards cards) : PageMod
         {
             Results = await GalleryPage.LoadAsync(search, cards, Query, Cursor, Math.Max(0, Start), ct).ConfigureAwait(false);
         }
-        catch (TroveUsageException ex)
+        catch (TroveException ex)
         {
             Error = ex.Message;
             ErrorHint = ex.Hint;
-            Response.StatusCode = StatusCodes.Status400BadRequest;
+            Response.StatusCode = ex.IsUsageError ? StatusCodes.Status400BadRequest : StatusCodes.Status422UnprocessableEntity;
         }
 
         return Page();

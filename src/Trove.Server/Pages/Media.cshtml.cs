@@ -84,6 +84,9 @@ public sealed class MediaModel(
 
     public MediaLineagePanel Lineage { get; private set; } = null!;
 
+    /// <summary>The library has an embedder, so "More like this" (<c>like:ID</c>) can be offered.</summary>
+    public bool CanFindLike { get; private set; }
+
     /// <summary>The relations worth listing as they are (lineage has its own panel).</summary>
     public IReadOnlyList<RelationEntry> Relations => Sidecar.Relations
         .Where(r => r.Type is not (RelationTypes.DerivedFrom or RelationTypes.Derivative) && !(r.Type == "mask-of" && r.Target == Sidecar.Mask?.Source))
@@ -123,6 +126,7 @@ public sealed class MediaModel(
         Suggestions = MediaSuggestionsPanel.From(Id, Sidecar.Suggestions, CanEdit, View.TagCategories);
         var lineage = LineageView.Of(library, Sidecar);
         Lineage = new MediaLineagePanel(lineage, library.Time.GetUtcNow(), MediaService.CanSeeTrash(principal));
+        CanFindLike = Trove.Application.Embeddings.ActiveEmbedder.Of(library) is not null;
         Delete = DeleteQuestion.Of(library, principal, Sidecar);
         var run = Job is { Length: > 0 } job ? await VisibleRunAsync(job, ct).ConfigureAwait(false) : null;
         Restore = RestorePanel(run is null || run.Media == Id ? run : null);
