@@ -6,7 +6,7 @@ export DOTNET_NOLOGO := 1
 TROVE_LIBRARY ?= $(HOME)/.local/share/trove/library
 URLS ?= http://127.0.0.1:5080
 
-.PHONY: run test readme-images build restore deps bench-index bench-import bench-dupes bench-search bench-api bench-ml bench-captions bench-upscale clean
+.PHONY: run test readme-images build restore deps bench-index bench-import bench-dupes bench-search bench-api bench-ml bench-captions bench-upscale bench-vectors clean
 
 # Debian packages installed when missing (needs root or sudo; apt-get update runs only when something is missing).
 APT_PACKAGES := libvips42
@@ -124,6 +124,10 @@ bench-captions: deps
 ## bench-upscale: tiled 2× upscale of a generated 12 MP JPEG (decode and encode through libvips) with a generated conv super-resolution model vs the bare ONNX Runtime Run of the same tiles, at tiles of 192 and 384: overhead % (target ≤ 15 %) and peak RSS, each tile size in its own process (data in .data/bench-upscale; about 2 minutes; BENCH_ARGS="--width 2000 --height 1500" for a quick run).
 bench-upscale: deps
 	$(DOTNET) run -c Release --project bench/Trove.Bench -- upscale $(BENCH_ARGS)
+
+## bench-vectors: the vector index on 1M synthetic clustered 512-d embeddings vs exact fp32 brute force in the same run: build time (≤ 60 s), memory (≤ 0.6 GB), unfiltered top-20 p50 (≤ 5 ms) with recall@20 (≥ 0.95), filtered 1 % exact top-20 p50 (≤ 5 ms), and a text query end to end (about 3 minutes and 3 GB of RAM; BENCH_ARGS="--count 100000" for a quick run).
+bench-vectors: deps
+	$(DOTNET) run -c Release --project bench/Trove.Bench -- vectors $(BENCH_ARGS)
 
 clean:
 	rm -rf artifacts */*/bin */*/obj
