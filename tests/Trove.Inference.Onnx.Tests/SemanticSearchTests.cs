@@ -21,9 +21,8 @@ namespace Trove.Inference.Onnx.Tests;
 /// </summary>
 public sealed class SemanticSearchTests : IAsyncLifetime
 {
-    private const int Size = 32;
+    private const int Size = ClipPair.Size;
     private static readonly Lazy<Trove.Application.Ports.IImageEngine> Vips = new(() => VipsImageEngine.Create(new VipsOptions()));
-    private static readonly ClipVocabulary Vocabulary = new("red", "green", "blue", "photo", "of", "dog");
     private readonly TempFolder _folder = new();
     private TroveLibrary _library = null!;
     private string _path = null!;
@@ -47,21 +46,9 @@ public sealed class SemanticSearchTests : IAsyncLifetime
         LibraryEnvironment.Create(new SqliteIndexFactory(), new SqliteStateStoreFactory(), new TroveOptions { Durability = Durability.Fast })
             with { Inference = Ort.Engine, Imaging = Vips.Value };
 
-    /// <summary>Directions the image encoder gives pure colours after CLIP's normalisation: + on the colour's channel, − on the others.</summary>
-    private static float[] Direction(int channel) => [.. Enumerable.Range(0, 4).Select(c => c == channel ? 1f : c == 3 ? 0f : -1f)];
-
     private async Task RegisterAsync(string version = "1", bool text = true)
     {
-        var image = _folder.Write($"visual-{version}.onnx", OnnxModels.ClipImageEncoder(Size));
-        var rows = new Dictionary<int, float[]>
-        {
-            [Vocabulary.Word("red")] = Direction(0),
-            [Vocabulary.Word("green")] = Direction(1),
-            [Vocabulary.Word("blue")] = Direction(2),
-            [Vocabulary.Start] = [0, 0, 0, 0.05f], // every text has a start token: never a zero vector
-        };
-        var textModel = _folder.Write($"textual-{version}.onnx", OnnxModels.ClipTextEncoder(Vocabulary.Count, rows));
-        var (vocab, merges) = Vocabulary.Write(_folder.Path);
+        var (image, textModel, vocab, merges) = ClipPair.Write(_folder.Path, "-" + version);
         Dictionary<string, string> files = text ? new() { ["text"] = textModel, ["vocab"] = vocab, ["merges"] = merges } : [];
         await new ModelRegistry(_library).AddAsync(
             new ModelAddRequest("clip", ModelKinds.Embedder, image, version, Parameters: new JsonObject { ["size"] = Size }) { Files = files.Count == 0 ? null : files },

@@ -13,24 +13,11 @@ namespace Trove.Server.Ui.Tests;
 [Collection(BrowserCollection.Name)]
 public sealed class SemanticSearchUiTests(BrowserFixture browser) : RestoreUiTest(browser)
 {
-    private const int Size = 32;
+    private const int Size = ClipPair.Size;
 
     private async Task AddEmbedderAsync()
     {
-        var vocabulary = new ClipVocabulary("red", "green", "blue", "photo", "of");
-        var folder = Path.Combine(Server.Scratch, "clip");
-        Directory.CreateDirectory(folder);
-        float[] Direction(int channel) => [.. Enumerable.Range(0, 4).Select(c => c == channel ? 1f : c == 3 ? 0f : -1f)];
-        var rows = new Dictionary<int, float[]>
-        {
-            [vocabulary.Word("red")] = Direction(0),
-            [vocabulary.Word("green")] = Direction(1),
-            [vocabulary.Word("blue")] = Direction(2),
-            [vocabulary.Start] = [0, 0, 0, 0.05f],
-        };
-        var image = OnnxModels.Write(Path.Combine(folder, "visual.onnx"), OnnxModels.ClipImageEncoder(Size));
-        var text = OnnxModels.Write(Path.Combine(folder, "textual.onnx"), OnnxModels.ClipTextEncoder(vocabulary.Count, rows));
-        var (vocab, merges) = vocabulary.Write(folder);
+        var (image, text, vocab, merges) = ClipPair.Write(Path.Combine(Server.Scratch, "clip"));
         await new ModelRegistry(Library).AddAsync(
             new ModelAddRequest("clip", ModelKinds.Embedder, image, "1", Parameters: new System.Text.Json.Nodes.JsonObject { ["size"] = Size })
             {
