@@ -152,6 +152,29 @@ public sealed class SemanticSearchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Media_purged_and_imported_again_are_found_again_with_the_embedding_already_stored()
+    {
+        await RegisterAsync();
+        var red = await ImportAsync("red", 230, 20, 20);
+        var blue = await ImportAsync("blue", 20, 20, 230);
+        await RunEmbedJobsAsync();
+        Assert.Equal(red, (await SearchAsync("semantic:red")).Ids[0]);
+
+        var media = new MediaService(_library);
+        await media.DeleteAsync([red], Ct);
+        await media.PurgeAsync([red], Ct);
+        Assert.Equal([blue], (await SearchAsync("semantic:red")).Ids);
+
+        // Same bytes, same id: the stored embedding still fits, so nothing is computed and the search finds it at once.
+        Assert.Equal(red, await ImportAsync("red", 230, 20, 20));
+        var rerun = await RunEmbedJobsAsync();
+        Assert.Equal(0, rerun.Embedded);
+        var found = await SearchAsync("semantic:red");
+        Assert.Equal([red, blue], found.Ids);
+        Assert.True(found.Scores![0] > 0.9f, $"red scored {found.Scores[0]}");
+    }
+
+    [Fact]
     public async Task Embeddings_survive_an_index_rebuild_without_being_computed_again()
     {
         await RegisterAsync();

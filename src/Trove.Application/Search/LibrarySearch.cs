@@ -144,18 +144,24 @@ public sealed class LibrarySearch : IDisposable
     private async Task CatchUpAsync(ILibraryIndex index, IndexChangeState state, CancellationToken ct)
     {
         var removed = await index.RemovedSinceAsync(_seq, ct).ConfigureAwait(false);
+        Vectors.Remove(Engine, removed);
         foreach (var key in removed)
         {
             Engine.Remove(key);
         }
 
-        Vectors.Remove(removed);
-
         var changed = 0;
+        var returning = Vectors.HasParked ? new List<string>() : null;
         await foreach (var doc in index.ReadSearchDocumentsAsync(_seq, ct).ConfigureAwait(false))
         {
             Engine.Upsert(doc);
+            returning?.Add(doc.Id);
             changed++;
+        }
+
+        if (returning is { Count: > 0 })
+        {
+            Vectors.Returned(Engine, returning);
         }
 
         _seq = state.ChangeSeq;

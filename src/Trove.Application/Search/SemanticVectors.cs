@@ -21,6 +21,10 @@ public sealed class SemanticVectors : IDisposable
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Lock _sync = new();
     private readonly Dictionary<string, float[]> _pending = new(StringComparer.Ordinal);
+
+    // Vectors of media that left the engine (purged, or trashed and purged): the file still holds them and a re-import
+    // of the same bytes (same id) gets them back without reading the file again.
+    private readonly Dictionary<string, float[]> _parked = new(StringComparer.Ordinal);
     private string? _reference;
     private string? _path;
     private VectorIndex? _index;
@@ -92,6 +96,7 @@ public sealed class SemanticVectors : IDisposable
                 _index = null;
                 _reference = null;
                 _pending.Clear();
+                _parked.Clear();
             }
             finally
             {
@@ -100,9 +105,13 @@ public sealed class SemanticVectors : IDisposable
         }
     }
 
-    /// <summary>Documents left the engine: their vectors go too (a key given to another media later must not keep them).</summary>
-    public void Remove(IReadOnlyCollection<int> keys)
+    /// <summary>
+    /// Documents are leaving the engine (call before removing them from it): their vectors leave their keys (a key given
+    /// to another media later must not keep them) and are parked by media id, for <see cref="Returned"/>.
+    /// </summary>
+    public void Remove(SearchIndex engine, IReadOnlyCollection<int> keys)
     {
+        ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(keys);
         if (keys.Count == 0)
         {
@@ -116,12 +125,62 @@ public sealed class SemanticVectors : IDisposable
             {
                 foreach (var key in keys)
                 {
-                    _index?.Remove(key);
+                    if (_index is not { } index || !index.Contains(key))
+                    {
+                        continue;
+                    }
+
+                    if (engine.IdOf(key) is { } id && _parked.Count < MaxPending)
+                    {
+                        _parked[id] = index.Vector(key);
+                    }
+
+                    index.Remove(key);
                 }
             }
             finally
             {
                 _lock.ExitWriteLock();
+            }
+        }
+    }
+
+    /// <summary>Documents (re-)entered the engine: the vectors parked for their ids go to their new keys.</summary>
+    public void Returned(SearchIndex engine, IReadOnlyCollection<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(ids);
+        lock (_sync)
+        {
+            if (_parked.Count == 0 || _index is null)
+            {
+                return;
+            }
+
+            var back = new List<(string Id, float[] Vector)>();
+            foreach (var id in ids)
+            {
+                if (_parked.Remove(id, out var vector))
+                {
+                    back.Add((id, vector));
+                }
+            }
+
+            if (back.Count > 0)
+            {
+                Apply(engine, back);
+            }
+        }
+    }
+
+    /// <summary>Whether any vector waits for its media to come back (so that callers can skip collecting ids).</summary>
+    public bool HasParked
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _parked.Count > 0;
             }
         }
     }
@@ -172,6 +231,7 @@ public sealed class SemanticVectors : IDisposable
             _lastChecksum = 0;
             _listsBuiltAt = 0;
             _pending.Clear();
+            _parked.Clear();
         }
         finally
         {
