@@ -120,17 +120,27 @@ public static partial class TroveCli
         public Command Dupes()
         {
             var distance = new Option<int>("--distance") { Description = $"Bits of the 64-bit perceptual hash that may differ (default {NearDuplicateCriteria.DefaultMaxDistance})", DefaultValueFactory = _ => NearDuplicateCriteria.DefaultMaxDistance };
-            var cmd = new Command("dupes", "Find groups of near-duplicate images") { distance };
+            var by = ByOption(both: true);
+            var minScore = new Option<float?>("--min-score") { Description = "With --by embedding/both: the cosine similarity two embeddings need (default: the embedder's duplicateScore, 0.95)" };
+            var cmd = new Command("dupes", "Find groups of near-duplicate images (by perceptual hash, embedding, or both)") { distance, by, minScore };
             cmd.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
             {
-                var groups = await ctx.Output.WithProgressAsync("compare", progress => new NearDuplicateService(library!).FindGroupsAsync(p.GetValue(distance), progress, ct)).ConfigureAwait(false);
+                var basis = Basis(p.GetValue(by)!, both: true);
+                var groups = await ctx.Output.WithProgressAsync("compare", progress => new NearDuplicateService(library!).FindGroupsAsync(basis, p.GetValue(distance), p.GetValue(minScore), progress, ct)).ConfigureAwait(false);
                 ctx.Output.Result(
-                    new { groups = groups.Select(g => g.Ids), details = groups.Select(g => g.Members.Select(m => new { id = m.Id, width = m.Width, height = m.Height, size = m.Size })) },
+                    new
+                    {
+                        groups = groups.Select(g => g.Ids),
+                        details = groups.Select(g => g.Members.Select(m => new { id = m.Id, width = m.Width, height = m.Height, size = m.Size })),
+                        by = groups.Select(g => g.By),
+                        scores = groups.Select(g => g.Score),
+                    },
                     w =>
                     {
                         foreach (var g in groups)
                         {
-                            w.WriteLine(string.Join("  ", g.Members.Select(m => $"{m.Id[..12]} ({m.Width}×{m.Height}, {m.Size / 1024.0:0} KB)")));
+                            var how = basis == DuplicateBasis.PerceptualHash ? string.Empty : g.Score is { } sc ? $"   [{g.By}, ≥ {sc:0.000}]" : $"   [{g.By}]";
+                            w.WriteLine(string.Join("  ", g.Members.Select(m => $"{m.Id[..12]} ({m.Width}×{m.Height}, {m.Size / 1024.0:0} KB)")) + how);
                         }
 
                         ctx.Output.Err.WriteLine($"{groups.Count} group(s). Merge one with 'trove dupes merge ID ID... [--keep ID]'.");
@@ -158,23 +168,43 @@ public static partial class TroveCli
             var id = new Argument<string>("ID") { Description = "Media id or unique prefix" };
             var distance = new Option<int>("--distance") { Description = "Bits that may differ", DefaultValueFactory = _ => NearDuplicateCriteria.DefaultMaxDistance };
             var limit = new Option<int>("--limit") { Description = "At most this many", DefaultValueFactory = _ => 100 };
-            var cmd = new Command("similar", "Images that look like one image (perceptual hash)") { id, distance, limit };
+            var by = ByOption(both: false);
+            var minScore = new Option<float?>("--min-score") { Description = "With --by embedding: the similarity needed (default: the embedder's duplicateScore, 0.95)" };
+            var cmd = new Command("similar", "Images that look like one image (perceptual hash, or embedding)") { id, distance, limit, by, minScore };
             cmd.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
             {
-                var similar = await new NearDuplicateService(library!).SimilarAsync(p.GetValue(id)!, p.GetValue(distance), p.GetValue(limit), ct).ConfigureAwait(false);
+                var service = new NearDuplicateService(library!);
+                var byEmbedding = Basis(p.GetValue(by)!, both: false) == DuplicateBasis.Embedding;
+                var similar = byEmbedding
+                    ? await service.SimilarByEmbeddingAsync(p.GetValue(id)!, p.GetValue(minScore), p.GetValue(limit), ct).ConfigureAwait(false)
+                    : await service.SimilarAsync(p.GetValue(id)!, p.GetValue(distance), p.GetValue(limit), ct).ConfigureAwait(false);
                 ctx.Output.Result(
-                    new { items = similar.Select(s => new { id = s.Id, distance = s.Distance, dhashDistance = s.DHashDistance, width = s.Width, height = s.Height, size = s.Size }) },
+                    new { items = similar.Select(s => new { id = s.Id, distance = byEmbedding ? (int?)null : s.Distance, dhashDistance = byEmbedding ? (int?)null : s.DHashDistance, score = s.Score, width = s.Width, height = s.Height, size = s.Size }) },
                     w =>
                     {
                         foreach (var s in similar)
                         {
-                            w.WriteLine($"{s.Id}  distance {s.Distance}  {s.Width}×{s.Height}");
+                            w.WriteLine(byEmbedding ? $"{s.Id}  score {s.Score:0.000}  {s.Width}×{s.Height}" : $"{s.Id}  distance {s.Distance}  {s.Width}×{s.Height}");
                         }
                     });
                 return 0;
             }));
             return cmd;
         }
+
+        private static Option<string> ByOption(bool both) => new("--by")
+        {
+            Description = both ? "phash (perceptual hash), embedding (the embedder's vectors) or both" : "phash (perceptual hash) or embedding (the embedder's vectors)",
+            DefaultValueFactory = _ => "phash",
+        };
+
+        private static DuplicateBasis Basis(string value, bool both) => value.ToLowerInvariant() switch
+        {
+            "phash" => DuplicateBasis.PerceptualHash,
+            "embedding" => DuplicateBasis.Embedding,
+            "both" when both => DuplicateBasis.Both,
+            _ => throw new TroveUsageException("bad-by", $"--by {value} is not known; use {(both ? "phash, embedding or both" : "phash or embedding")}."),
+        };
 
         public Command Export()
         {

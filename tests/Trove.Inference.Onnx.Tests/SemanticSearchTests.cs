@@ -175,6 +175,36 @@ public sealed class SemanticSearchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Near_duplicates_by_embedding_group_what_pHash_cannot_tell_apart_and_list_similar_images_with_scores()
+    {
+        await RegisterAsync();
+        var red = await ImportAsync("red", 230, 20, 20);
+        var red2 = await ImportAsync("red-again", 226, 24, 22, width: 40);
+        var green = await ImportAsync("green", 20, 220, 20);
+        var blue = await ImportAsync("blue", 20, 20, 230);
+        await RunEmbedJobsAsync();
+        var service = new Trove.Application.Similarity.NearDuplicateService(_library);
+
+        // Flat pictures carry no perceptual hash information: pHash finds nothing, the embeddings find the two reds.
+        Assert.Empty(await service.FindGroupsAsync(Trove.Application.Similarity.DuplicateBasis.PerceptualHash, 8, null, null, Ct));
+        var groups = await service.FindGroupsAsync(Trove.Application.Similarity.DuplicateBasis.Embedding, 8, null, null, Ct);
+        var group = Assert.Single(groups);
+        Assert.Equal(new[] { red, red2 }.Order(StringComparer.Ordinal), group.Ids.Order(StringComparer.Ordinal));
+        Assert.Equal("embedding", group.By);
+        Assert.True(group.Score >= 0.95f, $"linked at {group.Score}");
+        Assert.Equal(group.Ids, Assert.Single(await service.FindGroupsAsync(Trove.Application.Similarity.DuplicateBasis.Both, 8, null, null, Ct)).Ids);
+
+        // A stricter threshold than the pair's similarity separates them; a loose one joins more.
+        Assert.Empty(await service.FindGroupsAsync(Trove.Application.Similarity.DuplicateBasis.Embedding, 8, MathF.Min(1f, group.Score!.Value + 0.0005f), null, Ct));
+        var similar = await service.SimilarByEmbeddingAsync(red[..10], null, 10, Ct);
+        Assert.Equal([red2], similar.Select(m => m.Id));
+        Assert.Equal(40, similar[0].Width);
+        Assert.True(similar[0].Score >= 0.95f);
+        Assert.DoesNotContain(green, (await service.SimilarByEmbeddingAsync(blue, 0.5f, 10, Ct)).Select(m => m.Id));
+        await Assert.ThrowsAsync<TroveUsageException>(() => service.FindGroupsAsync(Trove.Application.Similarity.DuplicateBasis.Embedding, 8, 1.5f, null, Ct));
+    }
+
+    [Fact]
     public async Task Embeddings_survive_an_index_rebuild_without_being_computed_again()
     {
         await RegisterAsync();

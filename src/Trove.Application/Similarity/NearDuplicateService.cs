@@ -1,3 +1,4 @@
+using Trove.Application.Embeddings;
 using Trove.Application.Ports;
 using Trove.Domain;
 using Trove.Domain.Similarity;
@@ -6,12 +7,31 @@ namespace Trove.Application.Similarity;
 
 public sealed record DuplicateMember(string Id, int Width, int Height, long Size);
 
-public sealed record DuplicateGroup(IReadOnlyList<DuplicateMember> Members)
+/// <summary>What makes two images near-duplicates.</summary>
+public enum DuplicateBasis
 {
+    /// <summary>Perceptual hashes within a Hamming distance (crops, re-encodes, resizes of the same picture).</summary>
+    PerceptualHash,
+
+    /// <summary>Embeddings of the library's embedder at least <c>duplicateScore</c> similar (also edits, recolours, watermarks).</summary>
+    Embedding,
+
+    /// <summary>Either: a group joins images linked by one or the other.</summary>
+    Both,
+}
+
+/// <param name="By">What linked the group: <c>phash</c>, <c>embedding</c>, or <c>phash+embedding</c>.</param>
+/// <param name="Score">The weakest embedding link inside the group (null when no embedding linked it).</param>
+public sealed record DuplicateGroup(IReadOnlyList<DuplicateMember> Members, string By = DuplicateGroup.ByPerceptualHash, float? Score = null)
+{
+    public const string ByPerceptualHash = "phash";
+    public const string ByEmbedding = "embedding";
+
     public IEnumerable<string> Ids => Members.Select(m => m.Id);
 }
 
-public sealed record SimilarMedia(string Id, int Distance, int DHashDistance, int Width, int Height, long Size);
+/// <param name="Score">The embedding similarity, when found by embedding (pHash distances are then -1).</param>
+public sealed record SimilarMedia(string Id, int Distance, int DHashDistance, int Width, int Height, long Size, float? Score = null);
 
 public sealed record MergeReport(string Kept, IReadOnlyList<string> Trashed, IReadOnlyList<string> TagsAdded, int CaptionsAdded, int CollectionsAdded);
 
@@ -37,6 +57,136 @@ public sealed class NearDuplicateService(TroveLibrary library)
             .OrderByDescending(g => g.Members.Count)
             .ThenBy(g => g.Members[0].Id, StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>
+    /// Groups of near-duplicates by <paramref name="by"/>: perceptual hash within <paramref name="distance"/>, and/or
+    /// embeddings of the active embedder at least <paramref name="minScore"/> similar (default: its <c>duplicateScore</c>,
+    /// 0.95). Images are linked pair by pair and a group is everything linked together (single linkage).
+    /// </summary>
+    /// <exception cref="TroveException">no-embedder when <paramref name="by"/> needs embeddings and none is registered.</exception>
+    public async Task<IReadOnlyList<DuplicateGroup>> FindGroupsAsync(DuplicateBasis by, int distance, float? minScore, IProgress<ProgressInfo>? progress, CancellationToken ct)
+    {
+        if (by == DuplicateBasis.PerceptualHash)
+        {
+            return await FindGroupsAsync(distance, progress, ct).ConfigureAwait(false);
+        }
+
+        var active = ActiveEmbedder.Of(library) ?? throw new TroveUsageException(
+            "no-embedder",
+            "Near-duplicates by embedding need an embedder, and the library has none.",
+            "Register a CLIP-style embedder (docs/semantic-search.md), embed the library with 'trove embed \"\"', or use --by phash.");
+        var score = minScore ?? active.Parameters.DuplicateScore;
+        if (score is < -1 or > 1 || float.IsNaN(score))
+        {
+            throw new TroveUsageException("bad-min-score", $"--min-score is {score}; a cosine similarity is between -1 and 1 (default {active.Parameters.DuplicateScore}).");
+        }
+
+        var hashes = await library.Index.ListPerceptualHashesAsync(ct).ConfigureAwait(false);
+        var byId = hashes.ToDictionary(h => h.Id, StringComparer.Ordinal);
+        var links = new UnionFind(hashes.Count);
+        var position = new Dictionary<string, int>(hashes.Count, StringComparer.Ordinal);
+        foreach (var (i, h) in hashes.Index())
+        {
+            position[h.Id] = i;
+        }
+
+        var byHash = new bool[hashes.Count];
+        if (by == DuplicateBasis.Both)
+        {
+            foreach (var group in await FindGroupsAsync(distance, progress, ct).ConfigureAwait(false))
+            {
+                var first = position[group.Members[0].Id];
+                foreach (var m in group.Members)
+                {
+                    links.Join(first, position[m.Id]);
+                    byHash[position[m.Id]] = true;
+                }
+            }
+        }
+
+        // The embeddings of the listed images, compared pair by pair in the vector index (slots are engine keys).
+        var embedder = library.Embeddings.Get(active);
+        var engine = await library.Search.ReadyAsync(library.Index, ct).ConfigureAwait(false);
+        var pairs = library.Search.Vectors.Read(engine, active.Reference, embedder.Dimensions, library.Embeddings.PathOf(active), index =>
+        {
+            var keys = hashes.Select(h => engine.KeyOf(h.Id)).Where(k => k >= 0).ToList();
+            var filter = new ulong[(keys.DefaultIfEmpty(0).Max() / 64) + 1];
+            foreach (var key in keys)
+            {
+                filter[key >> 6] |= 1UL << (key & 63);
+            }
+
+            var total = hashes.Count;
+            return index.SimilarPairs(filter, score, progress: progress is null ? null : done => progress.Report(new ProgressInfo("Comparing embeddings", done, total)), ct: ct);
+        });
+        var weakest = new Dictionary<int, float>();
+        var linked = new List<(int A, int B, float Score)>(pairs.Count);
+        foreach (var (a, b, s) in pairs)
+        {
+            if (engine.IdOf(a) is { } ia && engine.IdOf(b) is { } ib && position.TryGetValue(ia, out var pa) && position.TryGetValue(ib, out var pb))
+            {
+                links.Join(pa, pb);
+                linked.Add((pa, pb, s));
+            }
+        }
+
+        foreach (var (a, _, s) in linked)
+        {
+            var root = links.Find(a);
+            weakest[root] = weakest.TryGetValue(root, out var w) ? Math.Min(w, s) : s;
+        }
+
+        var groups = new Dictionary<int, List<int>>();
+        for (var i = 0; i < hashes.Count; i++)
+        {
+            var root = links.Find(i);
+            if (root != i || links.Size(i) > 1)
+            {
+                (groups.TryGetValue(root, out var list) ? list : groups[root] = []).Add(i);
+            }
+        }
+
+        return groups
+            .Where(g => g.Value.Count > 1)
+            .Select(g =>
+            {
+                var members = g.Value.Select(i => byId[hashes[i].Id]).Select(h => new DuplicateMember(h.Id, h.Width, h.Height, h.Size)).ToList();
+                var viaEmbedding = weakest.TryGetValue(g.Key, out var w);
+                var viaHash = g.Value.Any(i => byHash[i]);
+                var basis = (viaHash, viaEmbedding) switch
+                {
+                    (true, true) => DuplicateGroup.ByPerceptualHash + "+" + DuplicateGroup.ByEmbedding,
+                    (true, false) => DuplicateGroup.ByPerceptualHash,
+                    _ => DuplicateGroup.ByEmbedding,
+                };
+                return new DuplicateGroup(members, basis, viaEmbedding ? MathF.Round(w, 4) : null);
+            })
+            .OrderByDescending(g => g.Members.Count)
+            .ThenBy(g => g.Members[0].Id, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    /// <summary>
+    /// Images whose embedding is at least <paramref name="minScore"/> (default: the embedder's <c>duplicateScore</c>)
+    /// similar to one image's, most similar first (itself excluded).
+    /// </summary>
+    public async Task<IReadOnlyList<SimilarMedia>> SimilarByEmbeddingAsync(string idOrPrefix, float? minScore, int limit, CancellationToken ct)
+    {
+        var active = ActiveEmbedder.Of(library) ?? throw new TroveUsageException(
+            "no-embedder",
+            "Similar images by embedding need an embedder, and the library has none.",
+            "Register a CLIP-style embedder (docs/semantic-search.md), or leave out --by embedding.");
+        var id = await library.ResolveIdAsync(idOrPrefix, ct).ConfigureAwait(false);
+        var score = minScore ?? active.Parameters.DuplicateScore;
+        var query = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"like:{id} min-score:{score:0.####}");
+        var found = await new Search.SearchService(library).SearchAsync(query, new Trove.Search.Engine.SearchRequest(Math.Clamp(limit, 1, Search.SearchService.MaxLimit), 0), ct).ConfigureAwait(false);
+        var hashes = (await library.Index.ListPerceptualHashesAsync(ct).ConfigureAwait(false)).ToDictionary(h => h.Id, StringComparer.Ordinal);
+        return found.Ids.Select((other, i) =>
+        {
+            hashes.TryGetValue(other, out var h);
+            return new SimilarMedia(other, -1, -1, h?.Width ?? 0, h?.Height ?? 0, h?.Size ?? 0, found.Scores?[i]);
+        }).ToList();
     }
 
     /// <summary>Images within the distance of one image (itself excluded), nearest first.</summary>
@@ -173,5 +323,53 @@ public sealed class NearDuplicateService(TroveLibrary library)
         }
 
         return new NearDuplicateCriteria(distance);
+    }
+
+    /// <summary>Disjoint sets by union by size with path halving.</summary>
+    private sealed class UnionFind
+    {
+        private readonly int[] _parent;
+        private readonly int[] _size;
+
+        public UnionFind(int n)
+        {
+            _parent = new int[n];
+            _size = new int[n];
+            for (var i = 0; i < n; i++)
+            {
+                _parent[i] = i;
+                _size[i] = 1;
+            }
+        }
+
+        public int Find(int x)
+        {
+            while (_parent[x] != x)
+            {
+                _parent[x] = _parent[_parent[x]];
+                x = _parent[x];
+            }
+
+            return x;
+        }
+
+        public int Size(int x) => _size[Find(x)];
+
+        public void Join(int a, int b)
+        {
+            (a, b) = (Find(a), Find(b));
+            if (a == b)
+            {
+                return;
+            }
+
+            if (_size[a] < _size[b])
+            {
+                (a, b) = (b, a);
+            }
+
+            _parent[b] = a;
+            _size[a] += _size[b];
+        }
     }
 }

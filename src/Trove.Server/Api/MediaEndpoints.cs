@@ -10,6 +10,7 @@ using Trove.Application;
 using Trove.Application.Import;
 using Trove.Application.Masks;
 using Trove.Application.Ports;
+using Trove.Application.Embeddings;
 using Trove.Application.Similarity;
 using Trove.Application.Thumbnails;
 using Trove.Domain;
@@ -77,9 +78,13 @@ public sealed record PurgeRequest(IReadOnlyList<string>? Ids);
 
 public sealed record PurgeResponse(IReadOnlyList<string> Purged);
 
-public sealed record SimilarItemResponse(string Id, int Distance, int DHashDistance, int Width, int Height, long Size, string Thumbnail);
+/// <param name="Distance">pHash bits that differ (null when found by embedding).</param>
+/// <param name="Score">Cosine similarity of the embeddings (null when found by perceptual hash).</param>
+public sealed record SimilarItemResponse(string Id, int? Distance, int? DHashDistance, int Width, int Height, long Size, string Thumbnail, float? Score = null);
 
-public sealed record SimilarResponse(string Id, int Distance, IReadOnlyList<SimilarItemResponse> Items);
+/// <param name="By">phash or embedding.</param>
+/// <param name="MinScore">With <c>by=embedding</c>: the similarity the items needed.</param>
+public sealed record SimilarResponse(string Id, int Distance, IReadOnlyList<SimilarItemResponse> Items, string By = "phash", float? MinScore = null);
 
 /// <summary>Upload, detail, original and thumbnail downloads, trash and similar images of media.</summary>
 public static class MediaEndpoints
@@ -110,7 +115,7 @@ public static class MediaEndpoints
         media.MapGet("/{id}/thumbnail", ThumbnailAsync)
             .Produces<Stream>(StatusCodes.Status200OK, "image/webp", "image/jpeg")
             .WithSummary("A thumbnail (?size=256|512|1024, longest side), cached as immutable");
-        media.MapGet("/{id}/similar", SimilarAsync).WithSummary("Near-duplicates of one image by perceptual hash (?distance=8&limit=50)");
+        media.MapGet("/{id}/similar", SimilarAsync).WithSummary("Near-duplicates of one image by perceptual hash (?distance=8&limit=50) or by embedding (?by=embedding&minScore=0.95)");
         media.MapDelete("/{id}", async (HttpContext context, string id, string? derived, MediaService service, TroveLibrary library, CancellationToken ct) =>
         {
             var choice = ProcessingEndpoints.DerivedChoice(derived);
@@ -365,13 +370,26 @@ public static class MediaEndpoints
         return TypedResults.PhysicalFile(thumb.Path, thumb.MediaType, fileDownloadName: null, lastModified: null, entityTag: tag);
     }
 
-    private static async Task<Ok<SimilarResponse>> SimilarAsync(HttpContext context, string id, string? distance, string? limit, MediaService service, NearDuplicateService similar, TroveLibrary library, CancellationToken ct)
+    private static async Task<Ok<SimilarResponse>> SimilarAsync(HttpContext context, string id, string? distance, string? limit, string? by, string? minScore, MediaService service, NearDuplicateService similar, TroveLibrary library, CancellationToken ct)
     {
         var d = QueryInt(distance, "distance", 8, 0, NearDuplicateService.MaxDistance);
         var n = QueryInt(limit, "limit", 50, 1, 500);
+        var basis = DuplicateEndpoints.Basis(by, both: false);
+        var score = DuplicateEndpoints.QueryScore(minScore);
         var view = await service.ShowVisibleAsync(id, context.Principal(), ct).ConfigureAwait(false);
-        var found = await similar.SimilarAsync(view.Sidecar.Id, d, n, ct).ConfigureAwait(false);
         var size = library.Options.Imaging.ImportThumbnailSize;
+        if (basis == DuplicateBasis.Embedding)
+        {
+            var near = await similar.SimilarByEmbeddingAsync(view.Sidecar.Id, score, n, ct).ConfigureAwait(false);
+            return TypedResults.Ok(new SimilarResponse(
+                view.Sidecar.Id,
+                d,
+                near.Select(m => new SimilarItemResponse(m.Id, null, null, m.Width, m.Height, m.Size, ThumbnailUrl(m.Id, size), m.Score)).ToList(),
+                DuplicateGroup.ByEmbedding,
+                score ?? ActiveEmbedder.Of(library)?.Parameters.DuplicateScore));
+        }
+
+        var found = await similar.SimilarAsync(view.Sidecar.Id, d, n, ct).ConfigureAwait(false);
         return TypedResults.Ok(new SimilarResponse(
             view.Sidecar.Id,
             d,

@@ -15,7 +15,7 @@ namespace Trove.Server.Pages;
 /// the skipped groups in sessionStorage); nothing is recorded, so the group shows again in a new tab or session.
 /// </summary>
 [Authorize(Policy = Policies.Moderator)]
-public sealed class DuplicatesModel(NearDuplicateService duplicates, MediaService media) : ManagePageModel
+public sealed class DuplicatesModel(NearDuplicateService duplicates, MediaService media, TroveLibrary library) : ManagePageModel
 {
     public const string GroupFragment = "_ManageDupeGroup";
     public const int MaxGroups = 40;
@@ -25,6 +25,16 @@ public sealed class DuplicatesModel(NearDuplicateService duplicates, MediaServic
     /// <summary>Bits of the 64-bit perceptual hash that may differ.</summary>
     [BindProperty(SupportsGet = true)]
     public int Distance { get; set; } = NearDuplicateCriteria.DefaultMaxDistance;
+
+    /// <summary>phash, embedding or both (the last two only when the library has an embedder).</summary>
+    [BindProperty(SupportsGet = true)]
+    public string By { get; set; } = "phash";
+
+    /// <summary>Whether an embedder is registered (the page then offers grouping by embedding).</summary>
+    public bool HasEmbedder { get; private set; }
+
+    /// <summary>The embedding similarity used (the embedder's duplicateScore).</summary>
+    public float? MinScore { get; private set; }
 
     public IReadOnlyList<DupeGroupView> Groups { get; private set; } = [];
 
@@ -56,12 +66,17 @@ public sealed class DuplicatesModel(NearDuplicateService duplicates, MediaServic
 
     protected override async Task LoadAsync(CancellationToken ct)
     {
-        var groups = await duplicates.FindGroupsAsync(Distance, null, ct).ConfigureAwait(false);
+        var active = Application.Embeddings.ActiveEmbedder.Of(library);
+        HasEmbedder = active is not null;
+        var basis = HasEmbedder ? Api.DuplicateEndpoints.Basis(By, both: true) : DuplicateBasis.PerceptualHash;
+        By = Api.DuplicateEndpoints.Name(basis);
+        MinScore = basis == DuplicateBasis.PerceptualHash ? null : active!.Parameters.DuplicateScore;
+        var groups = await duplicates.FindGroupsAsync(basis, Distance, null, null, ct).ConfigureAwait(false);
         TotalGroups = groups.Count;
         var views = new List<DupeGroupView>();
         foreach (var group in groups.Take(MaxGroups))
         {
-            views.Add(await ViewAsync(views.Count + 1, group.Ids.ToList(), ct).ConfigureAwait(false));
+            views.Add(await ViewAsync(views.Count + 1, group.Ids.ToList(), ct).ConfigureAwait(false) with { By = group.By, Score = group.Score });
         }
 
         Groups = views;
@@ -116,5 +131,15 @@ public sealed record DupeMemberView(string Id, int Width, int Height, long Size,
 /// <param name="Largest">The member with the most pixels (then the largest file): what a merge keeps by default.</param>
 public sealed record DupeGroupView(int Number, IReadOnlyList<DupeMemberView> Members, string? Largest, int Distance, string? Error = null, string? Hint = null)
 {
+    /// <summary>What linked the group (phash, embedding, phash+embedding).</summary>
+    public string By { get; init; } = "phash";
+
+    /// <summary>The weakest embedding link, when embeddings linked it.</summary>
+    public float? Score { get; init; }
+
+    public string Linked => Score is { } s
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(By.Contains("phash", StringComparison.Ordinal) ? "hash and embedding" : "embedding")} ≥ {s:0.000}")
+        : "perceptual hash";
+
     public string Key => string.Join(',', Members.Select(m => m.Id).Order(StringComparer.Ordinal));
 }

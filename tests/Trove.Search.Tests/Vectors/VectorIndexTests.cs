@@ -163,4 +163,58 @@ public sealed class VectorIndexTests
         Assert.Throws<ArgumentException>(() => index.Set(1, new float[8]));
         Assert.True(index.MemoryBytes >= 2000 * 16);
     }
+
+    [Fact]
+    public void Similar_pairs_find_every_planted_near_duplicate_within_the_filter_with_and_without_lists()
+    {
+        const int dims = 64;
+        var vectors = Clustered(3000, dims, 30, seed: 11).ToList();
+        var random = new Random(5);
+        var planted = new List<(int A, int B)>();
+        for (var i = 0; i < 40; i++)
+        {
+            // A copy of an existing vector nudged a little: cosine ≈ 0.99, while cluster neighbours stay below 0.95.
+            var of = random.Next(3000);
+            var copy = vectors[of].Select(x => x + (0.01f * (float)(random.NextDouble() - 0.5))).ToArray();
+            planted.Add((of, vectors.Count));
+            vectors.Add(copy);
+        }
+
+        var all = vectors.ToArray();
+        var filter = new ulong[(all.Length / 64) + 1];
+        var excluded = planted[0].B;
+        for (var i = 0; i < all.Length; i++)
+        {
+            if (i != excluded)
+            {
+                filter[i >> 6] |= 1UL << (i & 63);
+            }
+        }
+
+        // Brute force in float: the pairs the index must find.
+        var expected = new HashSet<(int, int)>();
+        for (var a = 0; a < all.Length; a++)
+        {
+            for (var b = a + 1; b < all.Length; b++)
+            {
+                if (a != excluded && b != excluded && Cosine(all[a], all[b]) >= 0.97f)
+                {
+                    expected.Add((a, b));
+                }
+            }
+        }
+
+        Assert.Equal(planted.Count - 1, planted.Count(p => expected.Contains((Math.Min(p.A, p.B), Math.Max(p.A, p.B)))));
+        var index = Index(all);
+        long reported = 0;
+        var exact = index.SimilarPairs(filter, 0.97f, progress: n => reported = n);
+        Assert.Equal(all.Length - 1, reported);
+        Assert.Equal(expected.Order(), exact.Select(p => (p.A, p.B)));
+        Assert.All(exact, p => Assert.InRange(p.Score, 0.96f, 1.01f));
+
+        index.BuildLists();
+        var approximate = index.SimilarPairs(filter, 0.97f).Select(p => (p.A, p.B)).ToHashSet();
+        Assert.True(approximate.IsSubsetOf(expected));
+        Assert.True(approximate.Count >= expected.Count * 0.95, $"{approximate.Count} of {expected.Count} near-duplicate pairs through the lists");
+    }
 }
