@@ -39,6 +39,7 @@ public static partial class TroveCli
                         model = result.Model,
                         embedded = result.Embedded,
                         skipped = result.Skipped,
+                        suggested = result.Suggested,
                         failed = result.Failed.Select(f => new { id = f.Id, code = f.Code, message = f.Message }),
                     },
                     w =>
@@ -48,7 +49,8 @@ public static partial class TroveCli
                             w.WriteLine($"{f.Id}: {f.Code}: {f.Message}");
                         }
 
-                        w.WriteLine($"{result.Model}: {result.Embedded} embedded, {result.Skipped} already embedded, {result.Failed.Count} failed.");
+                        w.WriteLine($"{result.Model}: {result.Embedded} embedded, {result.Skipped} already embedded, {result.Failed.Count} failed"
+                            + (result.Suggested > 0 ? $"; {result.Suggested} zero-shot tag suggestion(s) wait for review (the Review page, or 'trove suggestions list ID' and 'trove review ID')." : "."));
                     });
                 return result.Failed.Count > 0 ? 1 : 0;
             }));

@@ -21,9 +21,9 @@ public static partial class TroveCli
             cmd.SetAction((p, ct) => Run(p, ct, true, async (ctx, library) =>
             {
                 var ids = await new SearchService(library!).AllIdsAsync(p.GetValue(query) ?? string.Empty, ct).ConfigureAwait(false);
-                if (TaggerRunner.AllActiveTaggers(library!).Count == 0)
+                if (TaggerRunner.AllActiveTaggers(library!).Count == 0 && Application.Embeddings.ActiveEmbedder.Of(library!) is not { Parameters.ZeroShot.Enabled: true })
                 {
-                    throw new TroveException("no-taggers", "No tagger is active in this library, so there is nothing to suggest with.", "Register one with 'trove models add ID --kind tagger --file model.onnx --labels selected_tags.csv'.");
+                    throw new TroveException("no-taggers", "No tagger is active in this library (and no embedder suggests zero-shot), so there is nothing to suggest with.", "Register one with 'trove models add ID --kind tagger --file model.onnx --labels selected_tags.csv', or turn on an embedder's zeroShot (docs/semantic-search.md).");
                 }
 
                 if (!p.GetValue(now))

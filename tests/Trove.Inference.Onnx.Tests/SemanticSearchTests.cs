@@ -46,12 +46,14 @@ public sealed class SemanticSearchTests : IAsyncLifetime
         LibraryEnvironment.Create(new SqliteIndexFactory(), new SqliteStateStoreFactory(), new TroveOptions { Durability = Durability.Fast })
             with { Inference = Ort.Engine, Imaging = Vips.Value };
 
-    private async Task RegisterAsync(string version = "1", bool text = true)
+    private async Task RegisterAsync(string version = "1", bool text = true, JsonObject? parameters = null)
     {
         var (image, textModel, vocab, merges) = ClipPair.Write(_folder.Path, "-" + version);
         Dictionary<string, string> files = text ? new() { ["text"] = textModel, ["vocab"] = vocab, ["merges"] = merges } : [];
+        parameters ??= [];
+        parameters["size"] = Size;
         await new ModelRegistry(_library).AddAsync(
-            new ModelAddRequest("clip", ModelKinds.Embedder, image, version, Parameters: new JsonObject { ["size"] = Size }) { Files = files.Count == 0 ? null : files },
+            new ModelAddRequest("clip", ModelKinds.Embedder, image, version, Parameters: parameters) { Files = files.Count == 0 ? null : files },
             Ct);
     }
 
@@ -63,17 +65,21 @@ public sealed class SemanticSearchTests : IAsyncLifetime
         return Assert.Single(report.Media);
     }
 
+    /// <summary>Runs the queued embed jobs; answers the last one's result with the counts of all of them.</summary>
     private async Task<EmbedJobResult> RunEmbedJobsAsync()
     {
         var handler = JobCatalog.Handlers(_library, [EmbedJobs.Kind]).Single();
         var jobs = await JobQueue.Of(_library).Store.ListAsync(EmbedJobs.Kind, null, 100, Ct);
         EmbedJobResult? last = null;
+        int embedded = 0, suggested = 0;
         foreach (var job in jobs)
         {
             last = Assert.IsType<EmbedJobResult>(await handler.RunAsync(new JobContext(job, new Progress<ProgressInfo>(), Ct)));
+            embedded += last.Embedded;
+            suggested += last.Suggested;
         }
 
-        return last!;
+        return last! with { Embedded = embedded, Suggested = suggested };
     }
 
     private Task<SearchResult> SearchAsync(string q, int limit = 10, string? cursor = null) =>
@@ -202,6 +208,64 @@ public sealed class SemanticSearchTests : IAsyncLifetime
         Assert.True(similar[0].Score >= 0.95f);
         Assert.DoesNotContain(green, (await service.SimilarByEmbeddingAsync(blue, 0.5f, 10, Ct)).Select(m => m.Id));
         await Assert.ThrowsAsync<TroveUsageException>(() => service.FindGroupsAsync(Trove.Application.Similarity.DuplicateBasis.Embedding, 8, 1.5f, null, Ct));
+    }
+
+    [Fact]
+    public async Task Zero_shot_suggestions_from_the_vocabulary_join_the_review_queue_with_the_embedder_as_their_model()
+    {
+        var tags = new TagService(_library);
+        await tags.UpdateAsync("red", "general", "the colour", Ct);
+        await tags.UpdateAsync("dog", "general", null, Ct);
+        await tags.UpdateAsync("blue", "meta", null, Ct); // meta is not prompted unless named
+        await RegisterAsync(parameters: new JsonObject { ["zeroShot"] = true, ["zeroShotPrompt"] = "a photo of {tag}" });
+        var red = await ImportAsync("red", 230, 20, 20);
+        var green = await ImportAsync("green", 20, 220, 20);
+        var blue = await ImportAsync("blue", 20, 20, 230);
+
+        // The embed job suggests as it embeds: the red image gets "red" (from "a photo of red"), nothing else anything.
+        var embedded = await RunEmbedJobsAsync();
+        Assert.Equal(1, embedded.Suggested);
+        var suggestions = new Trove.Application.Tagging.SuggestionService(_library);
+        var redList = await suggestions.ListAsync(red, "pending", Ct);
+        var only = Assert.Single(redList.Suggestions);
+        Assert.Equal(("red", "clip", "1"), (only.Tag, only.Model, only.ModelVersion));
+        Assert.True(only.Confidence > 0.9, $"confidence {only.Confidence}");
+        Assert.Empty((await suggestions.ListAsync(green, null, Ct)).Suggestions);
+        Assert.Empty((await suggestions.ListAsync(blue, null, Ct)).Suggestions);
+
+        // The vocabulary grows: 'trove suggest' compares the stored embeddings with the new prompts (nothing re-embedded).
+        await tags.UpdateAsync("green", "general", "the colour of grass", Ct);
+        using var runner = new Trove.Application.Tagging.TaggerRunner(_library);
+        var run = await runner.RunAsync([red, green, blue], force: false, null, Ct);
+        Assert.Contains("clip@1", run.Models);
+        Assert.Equal(1, run.Added);
+        Assert.Equal("green", Assert.Single((await suggestions.ListAsync(green, "pending", Ct)).Suggestions).Tag);
+
+        // A rejection is remembered: the same prompt never suggests it again unless forced.
+        await suggestions.ReviewAsync(red, [], ["red"], Ct);
+        Assert.Equal(0, (await runner.RunAsync([red], force: false, null, Ct)).Added);
+        Assert.Equal("rejected", Assert.Single((await suggestions.ListAsync(red, null, Ct)).Suggestions).Status);
+
+        // Approving one adds the tag with the suggestion's provenance, like a tagger's.
+        await suggestions.ReviewAsync(green, ["green"], [], Ct);
+        Assert.Equal(1, (await SearchAsync("green")).Total);
+    }
+
+    [Fact]
+    public async Task Zero_shot_settings_are_checked_when_the_embedder_is_registered()
+    {
+        var bad = await Assert.ThrowsAsync<TroveUsageException>(() => RegisterAsync(parameters: new JsonObject { ["zeroShot"] = true, ["zeroShotPrompt"] = "a photo" }));
+        Assert.Contains("zeroShotPrompt", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("{tag}", bad.Message, StringComparison.Ordinal);
+        var range = await Assert.ThrowsAsync<TroveUsageException>(() => RegisterAsync(parameters: new JsonObject { ["zeroShotMaxTags"] = 0 }));
+        Assert.Contains("zeroShotMaxTags", range.Message, StringComparison.Ordinal);
+        Assert.Equal("zero-shot-needs-text", (await Assert.ThrowsAsync<TroveUsageException>(() => RegisterAsync(text: false, parameters: new JsonObject { ["zeroShot"] = true }))).Code);
+
+        // Only the named categories are prompted.
+        await new TagService(_library).UpdateAsync("red", "general", null, Ct);
+        await RegisterAsync(parameters: new JsonObject { ["zeroShot"] = true, ["zeroShotCategories"] = new JsonArray("character") });
+        await ImportAsync("red", 230, 20, 20);
+        Assert.Equal(0, (await RunEmbedJobsAsync()).Suggested);
     }
 
     [Fact]

@@ -9,7 +9,11 @@ namespace Trove.Application.Embeddings;
 public sealed record EmbedPayload(IReadOnlyList<string> Ids, bool Force);
 
 /// <summary>What a finished embed job reports.</summary>
-public sealed record EmbedJobResult(string Model, int Embedded, int Skipped, IReadOnlyList<TaggingFailure> Failed);
+public sealed record EmbedJobResult(string Model, int Embedded, int Skipped, IReadOnlyList<TaggingFailure> Failed)
+{
+    /// <summary>Zero-shot tag suggestions stored.</summary>
+    public int Suggested { get; init; }
+}
 
 /// <summary>
 /// Embeddings as background jobs (kind <c>embed</c>, one at a time over all processes): the payload names the media.
@@ -80,7 +84,7 @@ public static partial class EmbedJobs
         {
             var payload = job.ReadPayload<EmbedPayload>();
             var result = await runner.RunAsync(payload.Ids ?? [], payload.Force, job.Progress, job.CancellationToken).ConfigureAwait(false);
-            return new EmbedJobResult(result.Model, result.Embedded, result.Skipped, result.Failed);
+            return new EmbedJobResult(result.Model, result.Embedded, result.Skipped, result.Failed) { Suggested = result.Suggested };
         });
     }
 

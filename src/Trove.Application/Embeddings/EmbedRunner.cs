@@ -7,7 +7,11 @@ using Trove.Library.Embeddings;
 namespace Trove.Application.Embeddings;
 
 /// <summary>What one embedding run did: the embedder, media embedded, skipped (already embedded) and failed.</summary>
-public sealed record EmbedResult(string Model, int Embedded, int Skipped, IReadOnlyList<TaggingFailure> Failed);
+public sealed record EmbedResult(string Model, int Embedded, int Skipped, IReadOnlyList<TaggingFailure> Failed)
+{
+    /// <summary>Zero-shot tag suggestions stored for the media embedded (when the embedder's <c>zeroShot</c> is on).</summary>
+    public int Suggested { get; init; }
+}
 
 /// <summary>
 /// Embeds media with the library's embedder: batches of <see cref="EmbedderParameters.BatchSize"/> images are decoded
@@ -57,6 +61,8 @@ public sealed class EmbedRunner(TroveLibrary library)
         var settings = library.Options.Suggestions;
         using var decoders = new LowPriorityWorkers(settings.DecodeThreads is > 0 and var n ? n : Environment.ProcessorCount, settings.LowPriorityDecode);
         var embedded = 0;
+        var suggested = 0;
+        var zeroShot = new ZeroShotTagger(library);
         progress?.Report(new ProgressInfo("Embedding", 0, todo.Count));
         var buffer = new float[parameters.BatchSize * pre.TensorLength];
         foreach (var batch in todo.Chunk(parameters.BatchSize))
@@ -99,12 +105,19 @@ public sealed class EmbedRunner(TroveLibrary library)
                 var vectors = embedder.EmbedImages(buffer.AsMemory(0, kept.Count * pre.TensorLength), kept.Count, ct);
                 await library.Embeddings.StoreAsync(active, embedder.Dimensions, [.. kept.Select((id, i) => new EmbeddingRecord(id, vectors[i]))], ct).ConfigureAwait(false);
                 embedded += kept.Count;
+                if (parameters.ZeroShot.Enabled)
+                {
+                    // The suggestions follow the embeddings they come from; a crash between the two leaves them to 'trove suggest'.
+                    var zs = await zeroShot.SuggestAsync(active, embedder, [.. kept.Select((id, i) => (id, vectors[i]))], force: false, ct).ConfigureAwait(false);
+                    suggested += zs.Added;
+                    failed.AddRange(zs.Failed);
+                }
             }
 
             progress?.Report(new ProgressInfo("Embedding", embedded + failed.Count, todo.Count));
         }
 
-        return new EmbedResult(active.Reference, embedded, skipped, failed);
+        return new EmbedResult(active.Reference, embedded, skipped, failed) { Suggested = suggested };
     }
 
     /// <summary>

@@ -88,6 +88,8 @@ public sealed class Embedder : IDisposable
         }
     }
 
+    private readonly Dictionary<string, float[]> _prompts = new(StringComparer.Ordinal);
+
     public ActiveEmbedder Active { get; }
 
     public int Dimensions { get; }
@@ -170,6 +172,38 @@ public sealed class Embedder : IDisposable
 
         var outputs = _text.Run(inputs, ct);
         return Split(outputs[_textOutput], 1)[0];
+    }
+
+    /// <summary>
+    /// The unit vectors of many fixed texts (zero-shot prompts), each computed once while this embedder is loaded and
+    /// then answered from memory.
+    /// </summary>
+    public float[][] EmbedPrompts(IReadOnlyList<string> prompts, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        var result = new float[prompts.Count][];
+        for (var i = 0; i < prompts.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            lock (_prompts)
+            {
+                if (_prompts.TryGetValue(prompts[i], out var known))
+                {
+                    result[i] = known;
+                    continue;
+                }
+            }
+
+            var vector = EmbedText(prompts[i], ct);
+            lock (_prompts)
+            {
+                _prompts[prompts[i]] = vector;
+            }
+
+            result[i] = vector;
+        }
+
+        return result;
     }
 
     public void Dispose()

@@ -27,6 +27,7 @@ public enum EmbedderResize
 /// <param name="MinScore">The similarity a media needs to match a <c>semantic:</c>/<c>like:</c> term when the query sorts by something else and gives no <c>min-score:</c>.</param>
 /// <param name="DuplicateScore">Cosine similarity at and above which two images are near-duplicate candidates by embedding.</param>
 /// <param name="AutoEmbed">Whether imports and uploads queue an <c>embed</c> job.</param>
+/// <param name="ZeroShot">Zero-shot tag suggestions from the vocabulary's text prompts (off unless configured).</param>
 public sealed record EmbedderParameters(
     int Size,
     EmbedderResize Resize,
@@ -39,12 +40,15 @@ public sealed record EmbedderParameters(
     bool AutoEmbed,
     int BatchSize)
 {
+    /// <summary>Zero-shot tagging settings (docs/semantic-search.md, "Zero-shot tag suggestions").</summary>
+    public ZeroShotSettings ZeroShot { get; init; } = ZeroShotSettings.Off;
+
     public static readonly IReadOnlyList<float> ClipMean = [0.48145466f, 0.4578275f, 0.40821073f];
     public static readonly IReadOnlyList<float> ClipStd = [0.26862954f, 0.26130258f, 0.27577711f];
 
     public static EmbedderParameters Default { get; } = new(224, EmbedderResize.CenterCrop, ClipMean, ClipStd, ClipTokenizerOptions.DefaultContextLength, ClipPadding.Zero, 0.2f, 0.95f, AutoEmbed: true, BatchSize: 16);
 
-    public static readonly IReadOnlyList<string> Fields = ["size", "resize", "mean", "std", "contextLength", "padding", "minScore", "duplicateScore", "autoEmbed", "batchSize"];
+    public static readonly IReadOnlyList<string> Fields = ["size", "resize", "mean", "std", "contextLength", "padding", "minScore", "duplicateScore", "autoEmbed", "batchSize", "zeroShot", "zeroShotPrompt", "zeroShotMinScore", "zeroShotMaxTags", "zeroShotCategories"];
 
     /// <summary>The image tensor the encoder takes: RGB, 0–1, normalised by mean/std, NCHW.</summary>
     public TaggerPreprocessing Preprocessing => new()
@@ -114,6 +118,7 @@ public sealed record EmbedderParameters(
             throw reader.Bad("batchSize", $"is {batch}; use 1–256");
         }
 
+        var zeroShot = ZeroShotSettings.Parse(reader);
         return new EmbedderParameters(
             (int)size,
             resize,
@@ -124,7 +129,7 @@ public sealed record EmbedderParameters(
             (float)minScore,
             (float)duplicate,
             reader.Value<bool>(parameters["autoEmbed"], "autoEmbed") ?? d.AutoEmbed,
-            (int)batch);
+            (int)batch) { ZeroShot = zeroShot };
     }
 
     private static float[]? Triple(Models.ParameterReader reader, string name, bool positive = false)
@@ -147,5 +152,64 @@ public sealed record EmbedderParameters(
         }
 
         return values;
+    }
+}
+
+/// <summary>
+/// Zero-shot tag suggestions: each tag of the vocabulary becomes a text prompt (<see cref="Prompt"/> with the tag's words
+/// for <c>{tag}</c>), embedded once by the text encoder; an image's embedding is compared with every prompt and the tags
+/// scoring at least <see cref="MinScore"/> (at most <see cref="MaxTags"/>, best first) become pending suggestions with
+/// the embedder as their model (<c>embedder@version</c>).
+/// </summary>
+/// <param name="Categories">Only tags of these categories are prompted (empty: every category but <c>meta</c>).</param>
+public sealed record ZeroShotSettings(bool Enabled, string Prompt, float MinScore, int MaxTags, IReadOnlyList<string> Categories)
+{
+    public const string DefaultPrompt = "a photo of {tag}";
+
+    public static ZeroShotSettings Off { get; } = new(false, DefaultPrompt, 0.25f, 5, []);
+
+    /// <summary>The prompt for a tag: its underscores become spaces (<c>long_hair</c> → "a photo of long hair").</summary>
+    public string PromptFor(string tag) => Prompt.Replace("{tag}", tag.Replace('_', ' '), StringComparison.Ordinal);
+
+    /// <summary>Whether the tags of <paramref name="category"/> are prompted.</summary>
+    public bool Includes(string category) => Categories.Count == 0 ? category != "meta" : Categories.Contains(category, StringComparer.Ordinal);
+
+    internal static ZeroShotSettings Parse(Models.ParameterReader reader)
+    {
+        var d = Off;
+        var enabled = reader.Value<bool>(reader.Parameters["zeroShot"], "zeroShot") ?? d.Enabled;
+        var prompt = reader.Text("zeroShotPrompt") ?? d.Prompt;
+        if (!prompt.Contains("{tag}", StringComparison.Ordinal))
+        {
+            throw reader.Bad("zeroShotPrompt", $"is \"{prompt}\"; it needs {{tag}} where the tag's words go, e.g. \"{DefaultPrompt}\"");
+        }
+
+        var min = reader.Number("zeroShotMinScore") ?? d.MinScore;
+        if (min is < -1 or > 1)
+        {
+            throw reader.Bad("zeroShotMinScore", $"is {min}; a cosine similarity is between -1 and 1 (CLIP image–text matches score about 0.25–0.35)");
+        }
+
+        var max = reader.Whole("zeroShotMaxTags") ?? d.MaxTags;
+        if (max is < 1 or > 100)
+        {
+            throw reader.Bad("zeroShotMaxTags", $"is {max}; use 1–100");
+        }
+
+        var categories = new List<string>();
+        if (reader.Parameters["zeroShotCategories"] is { } node)
+        {
+            if (node is not JsonArray array)
+            {
+                throw reader.Bad("zeroShotCategories", $"must be a list of category names, found {node.ToJsonString()}");
+            }
+
+            foreach (var (i, item) in array.Index())
+            {
+                categories.Add(reader.Text(item, $"zeroShotCategories[{i}]") ?? throw reader.Bad($"zeroShotCategories[{i}]", "is null"));
+            }
+        }
+
+        return new ZeroShotSettings(enabled, prompt, (float)min, (int)max, categories);
     }
 }

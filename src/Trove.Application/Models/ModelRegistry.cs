@@ -102,7 +102,11 @@ public sealed class ModelRegistry(TroveLibrary library)
         }
         else if (request.Kind == ModelKinds.Embedder)
         {
-            Embeddings.EmbedderParameters.Parse(request.Parameters, request.Id);
+            var embedder = Embeddings.EmbedderParameters.Parse(request.Parameters, request.Id);
+            if (embedder.ZeroShot.Enabled && request.Files?.ContainsKey(Embeddings.ActiveEmbedder.TextFile) != true)
+            {
+                throw new TroveUsageException("zero-shot-needs-text", $"Embedder '{request.Id}': zeroShot compares images with text prompts, so it needs the text encoder.", "Add --text-file textual.onnx with its tokenizer (--vocab/--merges or --bpe), or leave zeroShot off.");
+            }
         }
 
         if (request.Files is { Count: > 0 } extra)

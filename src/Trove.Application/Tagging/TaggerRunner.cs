@@ -84,7 +84,13 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
             var mappingService = new TagMappingService(library);
             var tallies = taggers.Select(t => new TaggerTally(t.Model, t.Version, t.Parameters.PolicyInForce(mappingService))).ToList();
             var remoteTallies = remote.Select(r => new TaggerTally(r.Model.Id, r.Version.Version, r.Parameters.PolicyInForce(mappingService))).ToList();
-            if ((taggers.Count == 0 && remote.Count == 0) || ids.Count == 0)
+            var zeroShot = Embeddings.ActiveEmbedder.Of(library) is { Parameters.ZeroShot.Enabled: true } embedder ? embedder.Reference : null;
+            if (zeroShot is not null)
+            {
+                models.Add(zeroShot);
+            }
+
+            if ((taggers.Count == 0 && remote.Count == 0 && zeroShot is null) || ids.Count == 0)
             {
                 return new TaggerRunResult(models, [], []) { Summary = SuggestionSummary.Of([.. tallies.Concat(remoteTallies).Select(t => t.ToSummary())]) };
             }
@@ -137,6 +143,17 @@ public sealed class TaggerRunner(TroveLibrary library, SuggestionOptions? option
                 // After the local taggers: on a tag both propose, the local suggestion stands (one per media and tag).
                 await new RemoteTaggers(library, options).RunAsync(
                     remote, distinctIds, force, known, vocabulary, remote.Select(r => r.Parameters.Mappings(mappingService)).ToList(), remoteTallies, run.Applied, run.Failed, progress, ct).ConfigureAwait(false);
+            }
+
+            if (zeroShot is not null)
+            {
+                // Last: from the stored embeddings (media not embedded yet get theirs when the embed job reaches them).
+                var zs = await new Embeddings.ZeroShotTagger(library).SuggestStoredAsync(distinctIds, force, ct).ConfigureAwait(false);
+                run.Applied.AddRange(zs.Media);
+                foreach (var failure in zs.Failed)
+                {
+                    run.Failed.Enqueue(failure);
+                }
             }
 
             return new TaggerRunResult(models, run.Applied, [.. run.Failed]) { Summary = SuggestionSummary.Of([.. run.Tallies.Concat(remoteTallies).Select(t => t.ToSummary())]) };
