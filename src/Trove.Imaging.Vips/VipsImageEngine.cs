@@ -206,6 +206,48 @@ public sealed class VipsImageEngine : IImageEngine
         return new RgbPixels(image.Width, image.Height, image.Bands, bytes);
     }
 
+    public RgbPixels Warp(string path, WarpRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentOutOfRangeException.ThrowIfLessThan(request.Width, 1, nameof(request));
+        ArgumentOutOfRangeException.ThrowIfLessThan(request.Height, 1, nameof(request));
+        var t = request.Transform;
+        if (Math.Abs((t.A * t.D) - (t.B * t.C)) < 1e-12)
+        {
+            throw new ArgumentException("The transform is singular (it maps the image onto a line).", nameof(request));
+        }
+
+        var header = ReadHeader(path, request.Limits, ct);
+        using var gate = DecodeMemoryGate.Enter(header.DecodeBytes, ct);
+        using var scope = new ImageScope();
+        var image = scope.Add(Run(path, () => VipsImage.Load(path, header.Loader, "random", failOnTruncated: true), Phase.Open));
+        image = scope.Add(Run(path, () => image.Call("autorot"), Phase.Process));
+        image = scope.Add(ToSrgb8(image, keepGray: false, path));
+        image = scope.Add(Run(path, () => Flatten(image, [0, 0, 0]), Phase.Process));
+
+        // libvips maps input to output as [a b; c d]·(x + idx, y + idy) + (odx, ody) and samples pixel centres at +0.5;
+        // oarea picks the output window, so (0, 0) of the window is output pixel (0, 0).
+        image = scope.Add(Run(path, () => image.Call(
+            "affine",
+            new VipsOption("matrix", new[] { t.A, t.B, t.C, t.D }),
+            new VipsOption("odx", t.Tx),
+            new VipsOption("ody", t.Ty),
+            new VipsOption("oarea", new[] { 0, 0, request.Width, request.Height }),
+            new VipsOption("extend", "black")), Phase.Process));
+        if (image.Width != request.Width || image.Height != request.Height)
+        {
+            throw new ImageException("warp-failed", $"the warp of {Path.GetFileName(path)} gave {image.Width}×{image.Height}, not {request.Width}×{request.Height}");
+        }
+
+        if (image.Bands > 3)
+        {
+            image = scope.Add(Run(path, () => image.Call("extract_band", new VipsOption("band", 0), new VipsOption("n", 3)), Phase.Process));
+        }
+
+        var bytes = Run(path, () => image.WriteToMemory(ct), Phase.Process);
+        return new RgbPixels(image.Width, image.Height, image.Bands, bytes);
+    }
+
     public EncodedImage Encode(RgbPixels pixels, ImageFormat format, int quality, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(pixels);

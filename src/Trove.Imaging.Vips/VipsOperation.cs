@@ -230,6 +230,19 @@ internal sealed unsafe class VipsOperation : IDisposable
                 }
 
                 break;
+            case GTypes.Boxed when type == NativeMethods.vips_array_int_get_type():
+                var ints = value switch
+                {
+                    int[] array => array,
+                    IEnumerable<int> sequence => [.. sequence],
+                    _ => [Convert.ToInt32(value, null)],
+                };
+                fixed (int* p = ints)
+                {
+                    NativeMethods.vips_value_set_array_int(gvalue, p, ints.Length);
+                }
+
+                break;
             default:
                 throw new ArgumentException(
                     $"{Nickname}: cannot set '{name}' of type {TypeName(type)} from {value.GetType().Name}.", nameof(value));

@@ -40,7 +40,27 @@ public interface IImageEngine
 
     /// <summary>Encodes raw pixels (bands 1 = gray, 3 = RGB, 4 = RGBA).</summary>
     EncodedImage Encode(RgbPixels pixels, ImageFormat format, int quality, CancellationToken ct);
+
+    /// <summary>
+    /// An affine warp of the displayed image (EXIF auto-rotated, sRGB, alpha flattened) into an output of
+    /// <see cref="WarpRequest.Width"/> × <see cref="WarpRequest.Height"/>: output pixel (u, v) takes the input at the
+    /// point the inverse of <see cref="WarpRequest.Transform"/> maps it to (bilinear; black outside). Face alignment.
+    /// </summary>
+    RgbPixels Warp(string path, WarpRequest request, CancellationToken ct);
 }
+
+/// <summary>
+/// A 2-D affine map from input to output coordinates: <c>u = A·x + B·y + Tx</c>, <c>v = C·x + D·y + Ty</c> (pixel
+/// centres at integer coordinates, as OpenCV's warpAffine).
+/// </summary>
+public readonly record struct AffineTransform(double A, double B, double C, double D, double Tx, double Ty)
+{
+    public static AffineTransform Identity => new(1, 0, 0, 1, 0, 0);
+
+    public (double U, double V) Apply(double x, double y) => ((A * x) + (B * y) + Tx, (C * x) + (D * y) + Ty);
+}
+
+public sealed record WarpRequest(AffineTransform Transform, int Width, int Height, ImageLimits Limits);
 
 public enum ImageFormat
 {
@@ -167,6 +187,8 @@ public sealed class UnavailableImageEngine(string message) : IImageEngine
     public RgbPixels Pixels(string path, PixelRequest request, CancellationToken ct) => throw Fail();
 
     public EncodedImage Encode(RgbPixels pixels, ImageFormat format, int quality, CancellationToken ct) => throw Fail();
+
+    public RgbPixels Warp(string path, WarpRequest request, CancellationToken ct) => throw Fail();
 
     private ImageException Fail() => new("unavailable", Status.Message ?? "Image processing is unavailable.");
 }

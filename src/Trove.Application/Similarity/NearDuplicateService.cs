@@ -99,7 +99,7 @@ public sealed class NearDuplicateService(TroveLibrary library)
                 var first = position[group.Members[0].Id];
                 foreach (var m in group.Members)
                 {
-                    links.Join(first, position[m.Id]);
+                    links.Union(first, position[m.Id]);
                     byHash[position[m.Id]] = true;
                 }
             }
@@ -126,7 +126,7 @@ public sealed class NearDuplicateService(TroveLibrary library)
         {
             if (engine.IdOf(a) is { } ia && engine.IdOf(b) is { } ib && position.TryGetValue(ia, out var pa) && position.TryGetValue(ib, out var pb))
             {
-                links.Join(pa, pb);
+                links.Union(pa, pb);
                 linked.Add((pa, pb, s));
             }
         }
@@ -141,7 +141,7 @@ public sealed class NearDuplicateService(TroveLibrary library)
         for (var i = 0; i < hashes.Count; i++)
         {
             var root = links.Find(i);
-            if (root != i || links.Size(i) > 1)
+            if (root != i || links.SizeOf(i) > 1)
             {
                 (groups.TryGetValue(root, out var list) ? list : groups[root] = []).Add(i);
             }
@@ -323,53 +323,5 @@ public sealed class NearDuplicateService(TroveLibrary library)
         }
 
         return new NearDuplicateCriteria(distance);
-    }
-
-    /// <summary>Disjoint sets by union by size with path halving.</summary>
-    private sealed class UnionFind
-    {
-        private readonly int[] _parent;
-        private readonly int[] _size;
-
-        public UnionFind(int n)
-        {
-            _parent = new int[n];
-            _size = new int[n];
-            for (var i = 0; i < n; i++)
-            {
-                _parent[i] = i;
-                _size[i] = 1;
-            }
-        }
-
-        public int Find(int x)
-        {
-            while (_parent[x] != x)
-            {
-                _parent[x] = _parent[_parent[x]];
-                x = _parent[x];
-            }
-
-            return x;
-        }
-
-        public int Size(int x) => _size[Find(x)];
-
-        public void Join(int a, int b)
-        {
-            (a, b) = (Find(a), Find(b));
-            if (a == b)
-            {
-                return;
-            }
-
-            if (_size[a] < _size[b])
-            {
-                (a, b) = (b, a);
-            }
-
-            _parent[b] = a;
-            _size[a] += _size[b];
-        }
     }
 }

@@ -100,6 +100,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Vips)]
     internal static partial void vips_value_set_array_double(GValue* value, double* array, int n);
 
+    [LibraryImport(Vips)]
+    internal static partial nuint vips_array_int_get_type();
+
+    [LibraryImport(Vips)]
+    internal static partial void vips_value_set_array_int(GValue* value, int* array, int n);
+
     // ---- blobs ----
 
     [LibraryImport(Vips)]
