@@ -96,6 +96,22 @@ public sealed class CheckService(TroveLibrary library)
             Add(p);
         }
 
+        // People: every file readable; faces that point at a person without a file are unassigned by --repair.
+        var personIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var path in library.Files.PersonFiles())
+        {
+            var personId = Path.GetFileNameWithoutExtension(path);
+            personIds.Add(personId);
+            try
+            {
+                library.Files.TryReadPerson(personId);
+            }
+            catch (FileFormatException ex)
+            {
+                Add(Problem.FromFormat(ex, null, layout.Relative(path)));
+            }
+        }
+
         // Media files, grouped by id.
         progress?.Report(new ProgressInfo("Scanning", 0, null));
         var groups = new SortedDictionary<string, List<MediaFileEntry>>(StringComparer.Ordinal);
@@ -281,6 +297,15 @@ public sealed class CheckService(TroveLibrary library)
                 }
 
                 Add(p);
+            }
+
+            var lostFaces = s.Faces.Where(f => f.Person is not null && !personIds.Contains(f.Person)).ToList();
+            if (lostFaces.Count > 0)
+            {
+                var who = string.Join(", ", lostFaces.Select(f => f.Person).Distinct(StringComparer.Ordinal));
+                Add(new Problem("face-person-missing", id, layout.Relative(sidecarFile.Path), $"face(s) {string.Join(", ", lostFaces.Select(f => f.Id))} belong to person(s) {who}, whose file is missing from people/; repair makes them unassigned", true) { Repaired = session is not null });
+                lostFaces.ForEach(f => f.Unassign());
+                needsSave = true;
             }
 
             if (s.Mask is { } mask && !allIds.Contains(mask.Source))

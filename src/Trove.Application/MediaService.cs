@@ -33,6 +33,7 @@ public sealed class MediaService(TroveLibrary library)
         {
             await Tagging.SuggestionJobs.AfterImportAsync(library, report.Media, ct).ConfigureAwait(false);
             await Embeddings.EmbedJobs.AfterImportAsync(library, report.Media, ct).ConfigureAwait(false);
+            await Faces.FaceJobs.AfterImportAsync(library, report.Media, ct).ConfigureAwait(false);
         }
 
         return report;

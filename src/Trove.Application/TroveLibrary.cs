@@ -42,6 +42,9 @@ public sealed class TroveLibrary : IAsyncDisposable
         Logger = env.LoggerFactory.CreateLogger("Trove.Library");
         Search = new Search.LibrarySearch(env.LoggerFactory.CreateLogger("Trove.Search"));
         Embeddings = new Embeddings.LibraryEmbeddings(this);
+        Faces = new Faces.LibraryFaces(this);
+        People = new Faces.PeopleDirectory(this);
+        Search.People = People;
     }
 
     public LibraryLayout Layout { get; }
@@ -74,6 +77,12 @@ public sealed class TroveLibrary : IAsyncDisposable
 
     /// <summary>The embedder and its stored embeddings (semantic search, <c>embed</c> jobs).</summary>
     public Embeddings.LibraryEmbeddings Embeddings { get; }
+
+    /// <summary>The face detector and embedder and the stored face embeddings (<c>faces</c> jobs).</summary>
+    public Faces.LibraryFaces Faces { get; }
+
+    /// <summary>The people files, cached.</summary>
+    public Faces.PeopleDirectory People { get; }
 
     internal ILogger Logger { get; }
 
@@ -263,6 +272,7 @@ public sealed class TroveLibrary : IAsyncDisposable
         await Index.DisposeAsync().ConfigureAwait(false);
         Search.Dispose();
         Embeddings.Dispose();
+        Faces.Dispose();
         _writeGate.Dispose();
         _writerMarker?.Dispose();
     }

@@ -97,6 +97,30 @@ public sealed class WriteSession : IAsyncDisposable
         return 0;
     });
 
+    /// <summary>Writes a person's file (people are not indexed; the search engine reads them from the folder).</summary>
+    public void SavePerson(Trove.Domain.Faces.Person person)
+    {
+        ArgumentNullException.ThrowIfNull(person);
+        person.Revision++;
+        person.UpdatedAt = Now;
+        Write(() =>
+        {
+            Library.Files.WritePerson(person);
+            return 0;
+        });
+        Library.People.Changed();
+    }
+
+    public void DeletePerson(string personId)
+    {
+        Write(() =>
+        {
+            Library.Files.DeletePerson(personId);
+            return 0;
+        });
+        Library.People.Changed();
+    }
+
     public async Task SaveCollectionAsync(CollectionDefinition collection, CancellationToken ct)
     {
         collection.UpdatedAt = Now;

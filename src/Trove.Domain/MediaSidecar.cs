@@ -47,6 +47,12 @@ public sealed class MediaSidecar
 
     public List<ReviewDecision> Reviews { get; set; } = [];
 
+    /// <summary>Faces found in the image, with what people decided about them (docs/faces.md).</summary>
+    public List<Faces.FaceEntry> Faces { get; set; } = [];
+
+    /// <summary>Which detector (and embedder) last looked for faces, so that a media without faces is not scanned again.</summary>
+    public Faces.FaceScan? FaceScan { get; set; }
+
     /// <summary>Tags proposed by models, with their review state (human decisions, so they live in the file).</summary>
     public List<TagSuggestion> Suggestions { get; set; } = [];
 

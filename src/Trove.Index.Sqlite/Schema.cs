@@ -3,7 +3,7 @@ namespace Trove.Index.Sqlite;
 internal static class Schema
 {
     /// <summary>Bump when the tables change: an index of another version is dropped and rebuilt from the files.</summary>
-    public const int Version = 4;
+    public const int Version = 5;
 
     public const string Sql = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -39,6 +39,8 @@ internal static class Schema
         CREATE INDEX IF NOT EXISTS media_seq ON media(seq);
         CREATE TABLE IF NOT EXISTS removed_media(seq INTEGER PRIMARY KEY, rid INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS suggestions(rid INTEGER NOT NULL, tag TEXT NOT NULL, status TEXT NOT NULL, confidence REAL NOT NULL, model TEXT, model_version TEXT, PRIMARY KEY(rid, tag)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS faces(rid INTEGER NOT NULL, face_id INTEGER NOT NULL, status TEXT NOT NULL, person TEXT, usable INTEGER NOT NULL, rejected_for TEXT NOT NULL, PRIMARY KEY(rid, face_id)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS faces_person ON faces(person);
         CREATE TABLE IF NOT EXISTS tags(tid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS media_tags(tid INTEGER NOT NULL, rid INTEGER NOT NULL, source TEXT NOT NULL, PRIMARY KEY(tid, rid)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS media_tags_rid ON media_tags(rid);
@@ -56,5 +58,5 @@ internal static class Schema
         """;
 
     public static readonly string[] DataTables =
-        ["media", "tags", "media_tags", "captions", "crops", "relations", "collection_members", "collections", "categories", "vocab_tags", "aliases", "implications", "removed_media", "suggestions"];
+        ["media", "tags", "media_tags", "captions", "crops", "relations", "collection_members", "collections", "categories", "vocab_tags", "aliases", "implications", "removed_media", "suggestions", "faces"];
 }

@@ -302,6 +302,23 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         return result;
     }
 
+    public async Task<IReadOnlyList<IndexedFace>> ListFacesAsync(CancellationToken ct)
+    {
+        await using var lease = await ReadAsync(ct).ConfigureAwait(false);
+        var result = new List<IndexedFace>();
+        await using var cmd = lease.Command("SELECT m.id, f.face_id, f.status, f.person, f.usable, f.rejected_for FROM faces f JOIN media m ON m.rid=f.rid WHERE m.in_trash=0 ORDER BY m.id, f.face_id");
+        await using var reader = await cmd.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var rejected = reader.GetString(5);
+            result.Add(new IndexedFace(
+                reader.GetString(0), (int)reader.GetInt64(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt64(4) != 0,
+                rejected.Length == 0 ? [] : rejected.Split(' ')));
+        }
+
+        return result;
+    }
+
     public async Task<IndexChangeState> GetChangeStateAsync(CancellationToken ct)
     {
         await using var lease = await ReadCommittedAsync(ct, snapshot: true).ConfigureAwait(false);
@@ -350,16 +367,19 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
         await using var captionRows = lease.Command(Children("x.rid, x.text, x.status", "captions", "x.rid, x.caption_id"), ("$s", afterSeq));
         await using var collectionRows = lease.Command(Children("x.rid, x.collection_id", "collection_members", "x.rid"), ("$s", afterSeq));
         await using var suggestionRows = lease.Command(Children("x.rid, x.tag", "suggestions", "x.rid") .Replace(" ORDER BY", all ? " WHERE x.status='pending' ORDER BY" : " AND x.status='pending' ORDER BY", StringComparison.Ordinal), ("$s", afterSeq));
+        await using var faceRows = lease.Command(Children("x.rid, x.status, x.person, x.usable", "faces", "x.rid, x.face_id"), ("$s", afterSeq));
 
         await using var m = await media.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await using var t = await tagRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await using var c = await captionRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await using var k = await collectionRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
         await using var g = await suggestionRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        await using var f = await faceRows.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var tagCursor = new ChildCursor(t);
         var captionCursor = new ChildCursor(c);
         var collectionCursor = new ChildCursor(k);
         var suggestionCursor = new ChildCursor(g);
+        var faceCursor = new ChildCursor(f);
         var n = 0;
         while (m.Read())
         {
@@ -371,6 +391,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             var rid = m.GetInt64(0);
             var tagList = tagCursor.Take(rid, r => tagNames.TryGetValue(r.GetInt64(1), out var name) ? name : null);
             var captionList = captionCursor.Take(rid, r => new CaptionRow(r.GetString(1), r.GetString(2)));
+            var faces = FaceRow.Summary(faceCursor.Take(rid, r => new FaceRow(r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), r.GetInt64(3) != 0)));
             yield return new SearchDocument
             {
                 Key = checked((int)rid),
@@ -395,6 +416,10 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
                 CaptionStatuses = CaptionRow.Statuses(captionList),
                 Collections = collectionCursor.Take(rid, r => r.GetString(1)),
                 PendingSuggestions = suggestionCursor.Take(rid, r => r.GetString(1)),
+                FaceCount = faces.Count,
+                HasUnknownFace = faces.Unknown,
+                People = faces.People,
+                SuggestedPeople = faces.Suggested,
             };
         }
     }
@@ -544,6 +569,24 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
             }
 
             return list is null ? Array.Empty<T>() : list;
+        }
+    }
+
+    private sealed record FaceRow(string Status, string? Person, bool Usable)
+    {
+        public static (int Count, bool Unknown, IReadOnlyList<string> People, IReadOnlyList<string> Suggested) Summary(IReadOnlyList<FaceRow> rows)
+        {
+            if (rows.Count == 0)
+            {
+                return (0, false, [], []);
+            }
+
+            var counted = rows.Where(r => r.Usable && r.Status != Trove.Domain.Faces.FaceStatus.Rejected).ToList();
+            return (
+                counted.Count,
+                counted.Exists(r => r.Status != Trove.Domain.Faces.FaceStatus.Confirmed),
+                rows.Where(r => r.Status == Trove.Domain.Faces.FaceStatus.Confirmed && r.Person is not null).Select(r => r.Person!).Distinct(StringComparer.Ordinal).ToList(),
+                rows.Where(r => r.Status == Trove.Domain.Faces.FaceStatus.Suggested && r.Person is not null).Select(r => r.Person!).Distinct(StringComparer.Ordinal).ToList());
         }
     }
 
@@ -901,6 +944,13 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
                     "INSERT OR REPLACE INTO suggestions(rid, tag, status, confidence, model, model_version) VALUES($a0,$a1,$a2,$a3,$a4,$a5)",
                     ct, r, g.Tag, g.Status, g.Confidence, g.Model, g.ModelVersion).ConfigureAwait(false);
             }
+
+            foreach (var f in s.Faces)
+            {
+                await ExecAsync(
+                    "INSERT OR REPLACE INTO faces(rid, face_id, status, person, usable, rejected_for) VALUES($a0,$a1,$a2,$a3,$a4,$a5)",
+                    ct, r, f.Id, f.Status, f.Person, f.Usable ? 1 : 0, string.Join(' ', f.RejectedFor)).ConfigureAwait(false);
+            }
         }
 
         private async Task RemoveMediaLockedAsync(string id, CancellationToken ct)
@@ -1113,7 +1163,7 @@ public sealed class SqliteLibraryIndex : ILibraryIndex
 
         private async Task DeleteChildrenAsync(long rid, CancellationToken ct)
         {
-            foreach (var table in new[] { "media_tags", "captions", "crops", "relations", "collection_members", "suggestions" })
+            foreach (var table in new[] { "media_tags", "captions", "crops", "relations", "collection_members", "suggestions", "faces" })
             {
                 await ExecAsync($"DELETE FROM {table} WHERE rid=$a0", ct, rid).ConfigureAwait(false);
             }

@@ -169,6 +169,45 @@ public sealed class LibraryFiles(LibraryLayout layout, Durability durability)
         }
     }
 
+    /// <summary>A person, or null when there is no such file.</summary>
+    /// <exception cref="FileFormatException">person-malformed, person-invalid.</exception>
+    public Trove.Domain.Faces.Person? TryReadPerson(string personId)
+    {
+        var path = Layout.PersonPath(personId);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+
+        return LibraryJson.ReadPerson(bytes, Layout.Relative(path));
+    }
+
+    public void WritePerson(Trove.Domain.Faces.Person person)
+    {
+        ArgumentNullException.ThrowIfNull(person);
+        AtomicFile.WriteAllBytes(Layout.PersonPath(person.Id), LibraryJson.Serialize(person), Durability);
+    }
+
+    public void DeletePerson(string personId)
+    {
+        var path = Layout.PersonPath(personId);
+        if (File.Exists(path))
+        {
+            AtomicFile.Delete(path, Durability);
+        }
+    }
+
+    /// <summary>The people files (not temporary ones), in name order.</summary>
+    public IEnumerable<string> PersonFiles() =>
+        Directory.Exists(Layout.PeopleDir)
+            ? Directory.EnumerateFiles(Layout.PeopleDir, "*.json").Where(p => !AtomicFile.IsTempFile(p)).Order(StringComparer.Ordinal)
+            : [];
+
     public IEnumerable<string> CollectionFiles() =>
         Directory.Exists(Layout.CollectionsDir)
             ? Directory.EnumerateFiles(Layout.CollectionsDir, "*.json").Where(p => !AtomicFile.IsTempFile(p)).Order(StringComparer.Ordinal)

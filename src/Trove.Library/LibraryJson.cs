@@ -19,6 +19,7 @@ namespace Trove.Library;
 [JsonSerializable(typeof(Trove.Domain.Models.ModelCatalog))]
 [JsonSerializable(typeof(Trove.Domain.Models.ProviderCatalog))]
 [JsonSerializable(typeof(TagMappingFile))]
+[JsonSerializable(typeof(Trove.Domain.Faces.Person))]
 internal sealed partial class LibraryJsonContext : JsonSerializerContext;
 
 /// <summary>Reads and writes the library's JSON files, turning any parse error into file:line:column.</summary>
@@ -101,6 +102,20 @@ public static class LibraryJson
         }
 
         return vocabulary;
+    }
+
+    public static byte[] Serialize(Trove.Domain.Faces.Person person) => Bytes(person, LibraryJsonContext.Default.Person);
+
+    /// <summary>Reads people/ID.json: schema checked, the person validated, the id matched with the file name.</summary>
+    public static Trove.Domain.Faces.Person ReadPerson(byte[] bytes, string path)
+    {
+        var person = ReadValidated(bytes, path, LibraryJsonContext.Default.Person, "person", "person", Trove.Domain.Faces.Person.CurrentSchema, p => p.Validate(), "trove people");
+        if (!string.Equals(person.Id + ".json", Path.GetFileName(path), StringComparison.Ordinal))
+        {
+            throw new FileFormatException("person-invalid", path, $"\"id\" is '{person.Id}' but the file is named '{Path.GetFileName(path)}'");
+        }
+
+        return person;
     }
 
     public static CollectionDefinition ReadCollection(byte[] bytes, string path)

@@ -106,6 +106,11 @@ public sealed class LibraryLayout
     public string CropRenderPath(string id, string key, string ext) =>
         Path.Combine(CacheDir, "crops", id[..2], id + "-" + key + "." + ext);
 
+    /// <summary>People, one file each (docs/faces.md).</summary>
+    public string PeopleDir => Path.Combine(Root, "people");
+
+    public string PersonPath(string personId) => Path.Combine(PeopleDir, personId + ".json");
+
     public string CollectionPath(string collectionId) => Path.Combine(CollectionsDir, collectionId + ".json");
 
     /// <summary>A path relative to the library root, with forward slashes, for messages and JSON output.</summary>

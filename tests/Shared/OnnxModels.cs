@@ -346,6 +346,138 @@ public static class OnnxModels
             .ToModel();
     }
 
+    /// <summary>The side of the squares <see cref="FaceDetector"/> finds at each of its strides (4 strides: 64 at 16, 128 at 32).</summary>
+    public static int FaceSquare(int stride) => 4 * stride;
+
+    /// <summary>
+    /// Landmarks the generated detector gives, relative to the anchor centre in stride units: ArcFace's template
+    /// (<c>arcface_src</c>) laid over the 4-stride box, so that the aligned crop is the box itself.
+    /// </summary>
+    public static readonly float[] FaceLandmarkOffsets =
+        [-0.6323f, -0.1536f, 0.6261f, -0.1607f, 0.0009f, 0.5620f, -0.5161f, 1.2988f, 0.5261f, 1.2930f];
+
+    /// <summary>
+    /// An SCRFD-signature face detector that finds bright squares: input <c>input.1 [1,3,size,size]</c> float (SCRFD's
+    /// (p − 127.5) / 128), nine outputs in InsightFace's order — <c>score_8/16/32 [P×2,1]</c>, <c>bbox_8/16/32 [P×2,4]</c>,
+    /// <c>kps_8/16/32 [P×2,10]</c> (P positions of each stride, two anchors each). At strides 16 and 32 an anchor scores
+    /// <c>sigmoid(16·(inner − 0.8)) · sigmoid(16·(−0.2 − outer))</c>, where inner is the mean of the brightest channel over
+    /// the 4-stride square centred on the anchor and outer the mean over the 8-stride square: an isolated square of
+    /// side 4·stride (in a darker surround) whose centre is on the stride's grid scores about 0.95 when its brightest
+    /// channel is 255, 0.65 at 235 and nothing below 200; stride 8 finds nothing. Boxes are the 4-stride square, the
+    /// landmarks <see cref="FaceLandmarkOffsets"/>. With <paramref name="heavyChannels"/> &gt; 0 a convolution stack of
+    /// realistic cost runs beside it and is added times zero (for the benchmark).
+    /// </summary>
+    public static byte[] FaceDetector(int size = 640, int heavyChannels = 0, int heavyStages = 4, ulong seed = 11)
+    {
+        const float Gain = 16f;
+        var graph = new OnnxGraph("trove_face_detector")
+            .Input("input.1", OnnxDataType.Float, [1, 3, size, size])
+            .Node("ReduceMax", ["input.1"], ["bright"], OnnxAttribute.Ints("axes", [1]), OnnxAttribute.Int("keepdims", 1))
+            .Initializer("gain", [], [Gain])
+            .Initializer("inner_t", [], [0.8f])
+            .Initializer("outer_t", [], [-0.2f])
+            .Initializer("zero", [], [0f])
+            .Initializer("col", [2], [-1L, 1L])
+            .Initializer("box_d", [1, 4], [2f, 2f, 2f, 2f])
+            .Initializer("kps_d", [1, 10], FaceLandmarkOffsets);
+        var extra = "zero";
+        if (heavyChannels > 0)
+        {
+            var random = new SplitMix(seed);
+            var previous = "input.1";
+            var inChannels = 3;
+            for (var layer = 1; layer <= heavyStages * 2; layer++)
+            {
+                var outChannels = heavyChannels << ((layer - 1) / 2);
+                var stride = layer % 2 == 1 ? 2 : 1;
+                var fanIn = inChannels * 9;
+                graph.Initializer($"hconv{layer}_w", [outChannels, inChannels, 3, 3], random.Uniform(outChannels * fanIn, (float)Math.Sqrt(6.0 / fanIn)))
+                    .Node("Conv", [previous, $"hconv{layer}_w"], [$"hconv{layer}"], OnnxAttribute.Ints("kernel_shape", [3, 3]), OnnxAttribute.Ints("strides", [stride, stride]), OnnxAttribute.Ints("pads", [1, 1, 1, 1]))
+                    .Node("Relu", [$"hconv{layer}"], [$"hrelu{layer}"]);
+                previous = $"hrelu{layer}";
+                inChannels = outChannels;
+            }
+
+            graph.Node("ReduceMean", [previous], ["hmean"], OnnxAttribute.Ints("axes", [0, 1, 2, 3]), OnnxAttribute.Int("keepdims", 0))
+                .Node("Mul", ["hmean", "zero"], ["hzero"]);
+            extra = "hzero";
+        }
+
+        foreach (var stride in new[] { 8, 16, 32 })
+        {
+            var positions = (long)(size / stride) * (size / stride);
+            var name = $"s{stride}";
+            graph.Output($"score_{stride}", OnnxDataType.Float, [positions * 2, 1]);
+            if (stride == 8)
+            {
+                // Nothing is found at stride 8: zero scores of the right shape.
+                graph.Node("AveragePool", ["bright"], [$"{name}_pool"], OnnxAttribute.Ints("kernel_shape", [stride, stride]), OnnxAttribute.Ints("strides", [stride, stride]))
+                    .Node("Mul", [$"{name}_pool", "zero"], [$"{name}_map"]);
+            }
+            else
+            {
+                var k = FaceSquare(stride);
+                graph.Node("AveragePool", ["bright"], [$"{name}_inner"], OnnxAttribute.Ints("kernel_shape", [k, k]), OnnxAttribute.Ints("strides", [stride, stride]),
+                        OnnxAttribute.Ints("pads", [k / 2, k / 2, (k / 2) - 1, (k / 2) - 1]))
+                    .Node("AveragePool", ["bright"], [$"{name}_outer"], OnnxAttribute.Ints("kernel_shape", [2 * k, 2 * k]), OnnxAttribute.Ints("strides", [stride, stride]),
+                        OnnxAttribute.Ints("pads", [k, k, k - 1, k - 1]))
+                    .Node("Sub", [$"{name}_inner", "inner_t"], [$"{name}_a"])
+                    .Node("Mul", [$"{name}_a", "gain"], [$"{name}_ag"])
+                    .Node("Sigmoid", [$"{name}_ag"], [$"{name}_as"])
+                    .Node("Sub", ["outer_t", $"{name}_outer"], [$"{name}_b"])
+                    .Node("Mul", [$"{name}_b", "gain"], [$"{name}_bg"])
+                    .Node("Sigmoid", [$"{name}_bg"], [$"{name}_bs"])
+                    .Node("Mul", [$"{name}_as", $"{name}_bs"], [$"{name}_map0"])
+                    .Node("Add", [$"{name}_map0", extra], [$"{name}_map"]);
+            }
+
+            // [1,1,H,W] → [P,1] → two anchors per position → [P×2,1].
+            graph.Node("Reshape", [$"{name}_map", "col"], [$"{name}_col"])
+                .Node("Concat", [$"{name}_col", $"{name}_col"], [$"{name}_pair"], OnnxAttribute.Int("axis", 1))
+                .Node("Reshape", [$"{name}_pair", "col"], [$"score_{stride}"]);
+        }
+
+        foreach (var stride in new[] { 8, 16, 32 })
+        {
+            var positions = (long)(size / stride) * (size / stride);
+            graph.Output($"bbox_{stride}", OnnxDataType.Float, [positions * 2, 4])
+                .Node("Mul", [$"score_{stride}", "zero"], [$"s{stride}_z"])
+                .Node("Add", [$"s{stride}_z", "box_d"], [$"bbox_{stride}"]);
+        }
+
+        foreach (var stride in new[] { 8, 16, 32 })
+        {
+            var positions = (long)(size / stride) * (size / stride);
+            graph.Output($"kps_{stride}", OnnxDataType.Float, [positions * 2, 10])
+                .Node("Add", [$"s{stride}_z", "kps_d"], [$"kps_{stride}"]);
+        }
+
+        return graph.ToModel();
+    }
+
+    /// <summary>
+    /// An ArcFace-signature face embedder: input <c>input.1 [N,3,size,size]</c> float ((p − 127.5) / 127.5) → the mean
+    /// colour of the crop's central half → MatMul with a fixed random <c>[3,dims]</c> projection → <c>embedding [N,dims]</c>.
+    /// Faces of one colour get one direction; different colours point apart (their cosine follows the colours').
+    /// </summary>
+    public static byte[] FaceEmbedder(int size = 112, int dims = 512, ulong seed = 5)
+    {
+        var random = new SplitMix(seed);
+        var projection = random.Uniform(3 * dims, 1f);
+        long q = size / 4;
+        return new OnnxGraph("trove_face_embedder")
+            .Input("input.1", OnnxDataType.Float, [-1, 3, size, size])
+            .Output("embedding", OnnxDataType.Float, [-1, dims])
+            .Initializer("starts", [2], [q, q])
+            .Initializer("ends", [2], [size - q, size - q])
+            .Initializer("axes", [2], [2L, 3L])
+            .Initializer("projection", [3, dims], projection)
+            .Node("Slice", ["input.1", "starts", "ends", "axes"], ["centre"])
+            .Node("ReduceMean", ["centre"], ["colour"], OnnxAttribute.Ints("axes", NchwSpatialAxes), OnnxAttribute.Int("keepdims", 0))
+            .Node("MatMul", ["colour", "projection"], ["embedding"])
+            .ToModel();
+    }
+
     public static string Write(string path, byte[] model)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -1253,4 +1253,29 @@ public class QueryParserTests
         var words = CaptionTokenizer.Words(new string('a', 100) + " b");
         Assert.Equal([new string('a', CaptionTokenizer.MaxWordLength), "b"], words);
     }
+
+    // ------------------------------------------------------------------ faces and people
+
+    [Fact]
+    public void Person_terms_take_a_name_quoted_or_not_and_face_terms_take_counts()
+    {
+        var person = Node<PersonTerm>("person:\"Ann Smith\"");
+        Assert.Equal(("Ann Smith", false), (person.Name, person.Suggested));
+        Assert.Equal(("ann", true), (Node<PersonTerm>("person-suggested:ann").Name, Node<PersonTerm>("person-suggested:ann").Suggested));
+        var faces = Node<RangeTerm>("faces:2..3");
+        Assert.Equal(RangeField.FaceCount, faces.Field);
+        Assert.Equal(HasWhat.Face, Node<HasTerm>("has:face").What);
+        Assert.Equal(HasWhat.UnknownFace, Node<HasTerm>("has:unknown-face").What);
+        var negated = Node<NotNode>("-person:bob");
+        Assert.IsType<PersonTerm>(negated.Child);
+    }
+
+    [Theory]
+    [InlineData("cat person:", "Query term 'person:' at column 5")]
+    [InlineData("faces:many", "faces:many")]
+    public void Bad_face_terms_name_the_term(string query, string expected)
+    {
+        var e = Error(query);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
 }

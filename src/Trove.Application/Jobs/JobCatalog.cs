@@ -16,6 +16,7 @@ public static class JobCatalog
         Restoration.RestoreJobs.Handler(library),
         Restoration.RetentionJobs.Handler(library),
         Embeddings.EmbedJobs.Handler(library),
+        Faces.FaceJobs.Handler(library),
     ];
 
     /// <summary>The handlers of the named kinds (all when <paramref name="kinds"/> is empty); an unknown kind is a usage error.</summary>

@@ -100,6 +100,14 @@ public sealed class ModelRegistry(TroveLibrary library)
         {
             Restoration.UpscalerParameters.Parse(request.Parameters, request.Id);
         }
+        else if (request.Kind == ModelKinds.FaceDetector)
+        {
+            Faces.FaceDetectorParameters.Parse(request.Parameters, request.Id);
+        }
+        else if (request.Kind == ModelKinds.FaceEmbedder)
+        {
+            Faces.FaceEmbedderParameters.Parse(request.Parameters, request.Id);
+        }
         else if (request.Kind == ModelKinds.Embedder)
         {
             var embedder = Embeddings.EmbedderParameters.Parse(request.Parameters, request.Id);
@@ -136,7 +144,7 @@ public sealed class ModelRegistry(TroveLibrary library)
             Files = request.Files is { Count: > 0 } named ? new Dictionary<string, string>(named, StringComparer.Ordinal) : null,
             Metrics = request.Metrics,
         };
-        var problems = Check(request.Id, request.Kind, request.Provider, version);
+        var problems = Check(request.Id, request.Kind, request.Provider, version, request.Parameters ?? library.Files.ReadModels().Find(request.Id)?.Parameters);
         if (problems.FirstOrDefault(p => p.Code != "inference-unavailable") is { } problem)
         {
             throw new TroveException(problem.Code, problem.Message, "Nothing was registered. Fix the file or the options and run the command again.");
@@ -258,7 +266,7 @@ public sealed class ModelRegistry(TroveLibrary library)
         var model = catalog.Find(id) ?? throw new TroveException("model-not-found", $"There is no model '{id}'.", "List models with 'trove models list'.");
         var version = model.Versions.FirstOrDefault(v => v.Version == versionName)
             ?? throw new TroveException("model-version-not-found", $"Model '{id}' has no version '{versionName}' (it has {string.Join(", ", model.Versions.Select(v => v.Version))}).");
-        if (Check(model.Id, model.Kind, model.Provider, version).FirstOrDefault(p => p.Code != "inference-unavailable") is { } problem)
+        if (Check(model.Id, model.Kind, model.Provider, version, model.Parameters).FirstOrDefault(p => p.Code != "inference-unavailable") is { } problem)
         {
             throw new TroveException(problem.Code, problem.Message, "The active version was not changed.");
         }
@@ -287,7 +295,7 @@ public sealed class ModelRegistry(TroveLibrary library)
         {
             if (model.ActiveVersion is { } version)
             {
-                problems.AddRange(Check(model.Id, model.Kind, model.Provider, version));
+                problems.AddRange(Check(model.Id, model.Kind, model.Provider, version, model.Parameters));
             }
         }
 
@@ -319,7 +327,7 @@ public sealed class ModelRegistry(TroveLibrary library)
         }
     }
 
-    private List<ModelProblem> Check(string id, string kind, string provider, ModelVersionEntry version)
+    private List<ModelProblem> Check(string id, string kind, string provider, ModelVersionEntry version, JsonObject? parameters = null)
     {
         var problems = new List<ModelProblem>();
         void Add(string code, string message) => problems.Add(new ModelProblem(id, version.Version, code, message));
@@ -383,6 +391,24 @@ public sealed class ModelRegistry(TroveLibrary library)
                 var model = library.Files.ReadModels().Find(id);
                 var definition = new ModelDefinition { Id = id, Kind = kind, Parameters = model?.Parameters, Versions = [version] };
                 using var embedder = Embeddings.Embedder.Load(library, new Embeddings.ActiveEmbedder(definition, version, Embeddings.EmbedderParameters.Parse(definition.Parameters, id)));
+            }
+            catch (Exception ex) when (ex is TroveException or InferenceException)
+            {
+                var code = ex switch { TroveException t => t.Code, InferenceException i => i.Code, _ => "model-invalid" };
+                Add(code, $"Model '{id}' version '{version.Version}': {ex.Message}");
+            }
+
+            return problems;
+        }
+
+        if (kind is ModelKinds.FaceDetector or ModelKinds.FaceEmbedder)
+        {
+            try
+            {
+                var definition = new ModelDefinition { Id = id, Kind = kind, Parameters = parameters, Versions = [version] };
+                using IDisposable loaded = kind == ModelKinds.FaceDetector
+                    ? Faces.FaceDetector.Load(library, definition, version, Faces.FaceDetectorParameters.Parse(definition.Parameters, id))
+                    : Faces.FaceEmbedder.Load(library, definition, version, Faces.FaceEmbedderParameters.Parse(definition.Parameters, id));
             }
             catch (Exception ex) when (ex is TroveException or InferenceException)
             {

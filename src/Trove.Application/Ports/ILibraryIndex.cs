@@ -70,6 +70,9 @@ public interface ILibraryIndex : IAsyncDisposable
     /// <summary>Perceptual hashes of every image (kind image, not in the trash) that has them, ordered by id.</summary>
     Task<IReadOnlyList<IndexedHashes>> ListPerceptualHashesAsync(CancellationToken ct);
 
+    /// <summary>Every face of the media in the library (not the trash), ordered by media id and face id.</summary>
+    Task<IReadOnlyList<IndexedFace>> ListFacesAsync(CancellationToken ct);
+
     /// <summary>
     /// Where the index stands, for keeping an in-memory search engine in step (also with other processes). Committed
     /// state only, also while a transaction is open on this instance.
@@ -148,6 +151,9 @@ public sealed record IndexedMedia(
 
 /// <summary>A media's perceptual hashes (the bits of the 64-bit pHash and dHash) and its displayed size.</summary>
 public sealed record IndexedHashes(string Id, ulong PHash, ulong DHash, int Width, int Height, long Size);
+
+/// <summary>A face as the index knows it: enough to match and cluster without reading sidecars.</summary>
+public sealed record IndexedFace(string MediaId, int FaceId, string Status, string? Person, bool Usable, IReadOnlyList<string> RejectedFor);
 
 public sealed record CollectionMember(string MediaId, long Position, bool InTrash);
 

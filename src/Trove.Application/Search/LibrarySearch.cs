@@ -18,6 +18,7 @@ public sealed class LibrarySearch : IDisposable
     private string? _epoch;
     private long _seq;
     private long _catalogSeq = -1;
+    private (long, long)? _peopleVersion;
 
     public LibrarySearch(ILogger logger)
     {
@@ -29,11 +30,15 @@ public sealed class LibrarySearch : IDisposable
     /// <summary>The embeddings beside the engine, for <c>semantic:</c> and <c>like:</c> (keyed like the engine's documents).</summary>
     public SemanticVectors Vectors { get; } = new();
 
+    /// <summary>The people's version and names, for <c>person:NAME</c> (set by the library).</summary>
+    public Faces.PeopleDirectory? People { get; set; }
+
     /// <summary>Brings the engine up to date with the index and returns it.</summary>
     public async Task<SearchIndex> ReadyAsync(ILibraryIndex index, CancellationToken ct)
     {
         var state = await index.GetChangeStateAsync(ct).ConfigureAwait(false);
-        if (IsCurrent(state))
+        var people = People?.Version;
+        if (IsCurrent(state) && Equals(people, _peopleVersion))
         {
             return Engine;
         }
@@ -56,6 +61,12 @@ public sealed class LibrarySearch : IDisposable
                 Engine.SetAliases(await index.ListAliasesAsync(ct).ConfigureAwait(false));
                 Engine.SetCollections((await index.ListCollectionsAsync(ct).ConfigureAwait(false)).Select(c => (c.Id, c.Name)));
                 _catalogSeq = state.CatalogSeq;
+            }
+
+            if (People is not null && !Equals(people, _peopleVersion))
+            {
+                Engine.SetPeople(People.All().Select(p => (p.Id, (IReadOnlyList<string>)[.. (p.Name is null ? Array.Empty<string>() : [p.Name]), .. p.Aliases])));
+                _peopleVersion = people;
             }
 
             return Engine;

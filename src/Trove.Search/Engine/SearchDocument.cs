@@ -59,6 +59,18 @@ public sealed class SearchDocument
     /// <summary>For a derived media: the model (id) that made it.</summary>
     public string? DerivedModel { get; init; }
 
+    /// <summary>Faces that count (usable and not rejected), for <c>faces:N</c> and <c>has:face</c>.</summary>
+    public int FaceCount { get; init; }
+
+    /// <summary>Whether a counted face is not confirmed as anybody (<c>has:unknown-face</c>).</summary>
+    public bool HasUnknownFace { get; init; }
+
+    /// <summary>Ids of the people confirmed on the media's faces (<c>person:</c>).</summary>
+    public IReadOnlyList<string> People { get; init; } = [];
+
+    /// <summary>Ids of the people suggested for its faces and waiting for review (<c>person-suggested:</c>).</summary>
+    public IReadOnlyList<string> SuggestedPeople { get; init; } = [];
+
     /// <summary>Tags suggested for the media and still waiting for review.</summary>
     public IReadOnlyList<string> PendingSuggestions { get; init; } = [];
 }

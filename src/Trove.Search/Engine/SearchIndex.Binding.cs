@@ -29,6 +29,8 @@ public sealed partial class SearchIndex
                 HasWhat.Crop => Postings(index._hasCrop),
                 HasWhat.Suggestions => Postings(index._hasSuggestions),
                 HasWhat.Derived => Postings(index._derived),
+                HasWhat.Face => Postings(index._hasFace),
+                HasWhat.UnknownFace => Postings(index._unknownFace),
                 _ => new MaskHolderPlan(index._maskSources.Count),
             },
             SuggestedTerm s => s.IsWildcard
@@ -37,6 +39,7 @@ public sealed partial class SearchIndex
             CaptionTerm c => Caption(c),
             DerivedFromTerm f => Wildcard(index._derivedFrom, f.IdPrefix + "*", f.Span),
             SimilarTerm s => Similar(s),
+            PersonTerm p => Person(p),
             IdPrefixTerm i => new IdPrefixPlan(i.Prefix, Math.Max(1, index._count >> Math.Min(60, 4 * i.Prefix.Length))),
             _ => throw new InvalidOperationException($"Unexpected query node {node.GetType().Name}."),
         };
@@ -142,6 +145,21 @@ public sealed partial class SearchIndex
             return lists.Count == 0 ? EmptyPlan.Instance : new PostingsPlan(lists);
         }
 
+        private Plan Person(PersonTerm p)
+        {
+            var ids = index.FindPeople(p.Name);
+            if (ids.Count == 0)
+            {
+                var names = index._personNames.SelectMany(x => x.Names).ToList();
+                var guess = EditDistance.Closest(p.Name.ToLowerInvariant(), names.Select(n => n.ToLowerInvariant()).ToList());
+                throw QueryErrors.Term(text, p.Span, $"no person is named '{p.Name}'" + (guess is null ? " (see the People page or 'trove people list')" : $" — did you mean '{names.First(n => n.Equals(guess, StringComparison.OrdinalIgnoreCase))}'?"));
+            }
+
+            var facet = p.Suggested ? index._suggestedPeople : index._people;
+            var lists = ids.Select(id => facet.Find(id, out _)).OfType<Postings>().Where(l => l.Count > 0).ToList();
+            return lists.Count == 0 ? EmptyPlan.Instance : new PostingsPlan(lists);
+        }
+
         private Plan Caption(CaptionTerm c)
         {
             var fixedWords = c.LastIsPrefix ? c.Words.Take(c.Words.Count - 1).ToList() : c.Words.ToList();
@@ -221,6 +239,21 @@ public sealed partial class SearchIndex
     }
 
     private string Resolve(string tag) => _aliases.TryGetValue(tag, out var to) ? to : tag;
+
+    /// <summary>The people a name, alias or id stands for (case-insensitive; several people may share a name).</summary>
+    private List<string> FindPeople(string nameOrId)
+    {
+        var result = new List<string>();
+        foreach (var (id, names) in _personNames)
+        {
+            if (string.Equals(id, nameOrId, StringComparison.Ordinal) || names.Any(n => string.Equals(n, nameOrId, StringComparison.OrdinalIgnoreCase)))
+            {
+                result.Add(id);
+            }
+        }
+
+        return result;
+    }
 
     private string? FindCollection(string nameOrId)
     {

@@ -206,7 +206,7 @@ public sealed partial class SearchIndex
             lo = Math.Max(lo, long.MinValue + 1); // missing is long.MinValue
         }
 
-        var intColumn = r.Field is RangeField.Width or RangeField.Height or RangeField.Ratio or RangeField.TagCount;
+        var intColumn = r.Field is RangeField.Width or RangeField.Height or RangeField.Ratio or RangeField.TagCount or RangeField.FaceCount;
         if (lo > hi || (intColumn && (lo > int.MaxValue || hi < int.MinValue)))
         {
             dst.Clear();
@@ -226,6 +226,9 @@ public sealed partial class SearchIndex
                 break;
             case RangeField.TagCount:
                 Bits.Range<int>(_tagCount, Clamp(lo), Clamp(hi), dst);
+                break;
+            case RangeField.FaceCount:
+                Bits.Range<int>(_faceCount, Clamp(lo), Clamp(hi), dst);
                 break;
             default:
                 Bits.Range(LongColumn(r.Field), lo, hi, dst);
@@ -250,6 +253,7 @@ public sealed partial class SearchIndex
         RangeField.Height => _height[d],
         RangeField.Ratio => _ratio[d],
         RangeField.TagCount => _tagCount[d],
+        RangeField.FaceCount => _faceCount[d],
         _ => LongColumn(field)[d],
     };
 

@@ -22,6 +22,10 @@ public sealed partial class SearchIndex : IDisposable
     private readonly Facet _captionStatuses = new(StringComparer.Ordinal);
     private readonly Facet _derivedFrom = new(StringComparer.Ordinal);
     private readonly Facet _derivedModel = new(StringComparer.Ordinal);
+    private readonly Facet _people = new(StringComparer.Ordinal);
+    private readonly Facet _suggestedPeople = new(StringComparer.Ordinal);
+    private readonly Postings _hasFace = new();
+    private readonly Postings _unknownFace = new();
     private readonly CaptionIndex _captions = new();
     private readonly Postings _hasCaption = new();
     private readonly Postings _hasCrop = new();
@@ -32,6 +36,7 @@ public sealed partial class SearchIndex : IDisposable
     private readonly Dictionary<int, string> _maskSources = [];
     private Dictionary<string, string> _aliases = new(StringComparer.Ordinal);
     private List<(string Id, string Name)> _collectionNames = [];
+    private List<(string Id, IReadOnlyList<string> Names)> _personNames = [];
 
     private int _capacity;
     private int _count;
@@ -43,6 +48,7 @@ public sealed partial class SearchIndex : IDisposable
     private int[] _height = [];
     private int[] _ratio = [];
     private int[] _tagCount = [];
+    private int[] _faceCount = [];
     private long[] _pixels = [];
     private long[] _size = [];
     private long[] _created = [];
@@ -122,6 +128,7 @@ public sealed partial class SearchIndex : IDisposable
             _created[d] = doc.CreatedAt;
             _taken[d] = doc.TakenAt ?? long.MinValue;
             _tagCount[d] = doc.Tags.Count;
+            _faceCount[d] = doc.FaceCount;
             if (doc.PHash is { } p && doc.DHash is { } dh)
             {
                 _phash[d] = p;
@@ -143,6 +150,10 @@ public sealed partial class SearchIndex : IDisposable
             _derivedFrom.Set(d, doc.DerivedFrom is { } from ? [from] : [], universe);
             _derivedModel.Set(d, doc.DerivedModel is { } model ? [model] : [], universe);
             SetFlag(_hasSuggestions, d, doc.PendingSuggestions.Count > 0, universe);
+            SetFlag(_hasFace, d, doc.FaceCount > 0, universe);
+            SetFlag(_unknownFace, d, doc.HasUnknownFace, universe);
+            _people.Set(d, doc.People, universe);
+            _suggestedPeople.Set(d, doc.SuggestedPeople, universe);
             if (doc.MaskSource is { } source)
             {
                 _maskSources[d] = source;
@@ -218,6 +229,63 @@ public sealed partial class SearchIndex : IDisposable
         }
     }
 
+    /// <summary>Replaces the people catalog (for <c>person:NAME</c>): each person's id with its name and aliases.</summary>
+    public void SetPeople(IEnumerable<(string Id, IReadOnlyList<string> Names)> people)
+    {
+        var list = people.ToList();
+        _lock.EnterWriteLock();
+        try
+        {
+            _personNames = list;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Media with a confirmed (or, with <paramref name="suggested"/>, a suggested) face of each person, by person id.</summary>
+    public IReadOnlyDictionary<string, int> PersonCounts(bool suggested = false)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var facet = suggested ? _suggestedPeople : _people;
+            var result = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var o = 0; o < facet.ValueCount; o++)
+            {
+                var postings = facet.Postings(o);
+                var live = 0;
+                if (postings.IsDense)
+                {
+                    var dense = postings.Dense;
+                    for (var w = 0; w < dense.Length && w < _live.Length; w++)
+                    {
+                        live += System.Numerics.BitOperations.PopCount(dense[w] & _live[w]);
+                    }
+                }
+                else
+                {
+                    foreach (var doc in postings.List)
+                    {
+                        live += Bits.Get(_live, doc) ? 1 : 0;
+                    }
+                }
+
+                if (live > 0)
+                {
+                    result[facet.Name(o)] = live;
+                }
+            }
+
+            return result;
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>Approximate bytes held by the engine's structures.</summary>
     public long EstimateBytes()
     {
@@ -225,9 +293,9 @@ public sealed partial class SearchIndex : IDisposable
         try
         {
             long bytes = (_present.Length + _live.Length + _hashed.Length + _ids.Length + _phash.Length + _dhash.Length) * 8L;
-            bytes += (_width.Length + _height.Length + _ratio.Length + _tagCount.Length) * 4L;
+            bytes += (_width.Length + _height.Length + _ratio.Length + _tagCount.Length + _faceCount.Length) * 4L;
             bytes += (_pixels.Length + _size.Length + _created.Length + _taken.Length) * 8L;
-            bytes += _tags.Bytes + _types.Bytes + _kinds.Bytes + _uploaders.Bytes + _collections.Bytes + _suggested.Bytes + _captionStatuses.Bytes + _derivedFrom.Bytes + _derivedModel.Bytes + _captions.Bytes;
+            bytes += _tags.Bytes + _types.Bytes + _kinds.Bytes + _uploaders.Bytes + _collections.Bytes + _suggested.Bytes + _captionStatuses.Bytes + _derivedFrom.Bytes + _derivedModel.Bytes + _people.Bytes + _suggestedPeople.Bytes + _captions.Bytes;
             bytes += _hasCaption.Bytes + _hasCrop.Bytes + _derived.Bytes + _hasSuggestions.Bytes + (_byId.Count * 24L);
             lock (_views)
             {
@@ -321,6 +389,11 @@ public sealed partial class SearchIndex : IDisposable
         _derivedFrom.Clear(d, universe);
         _derivedModel.Clear(d, universe);
         _hasSuggestions.Remove(d, universe);
+        _hasFace.Remove(d, universe);
+        _unknownFace.Remove(d, universe);
+        _people.Clear(d, universe);
+        _suggestedPeople.Clear(d, universe);
+        _faceCount[d] = 0;
         _maskSources.Remove(d);
         Touch(d);
     }
@@ -400,6 +473,7 @@ public sealed partial class SearchIndex : IDisposable
         Array.Resize(ref _height, n);
         Array.Resize(ref _ratio, n);
         Array.Resize(ref _tagCount, n);
+        Array.Resize(ref _faceCount, n);
         Array.Resize(ref _pixels, n);
         Array.Resize(ref _size, n);
         Array.Resize(ref _created, n);

@@ -12,7 +12,7 @@ public static class Metatags
     [
         "width", "height", "mpixels", "ratio", "filesize", "date", "taken", "type", "kind", "tagcount", "collection",
         "has", "suggested", "caption", "caption-status", "similar", "id", "uploader", "order",
-        "derived", "derivedfrom", "model", "semantic", "like", "min-score",
+        "derived", "derivedfrom", "model", "semantic", "like", "min-score", "person", "person-suggested", "faces",
     ];
 
     /// <summary>File types <c>type:</c> knows, with the spellings people also use.</summary>
@@ -25,7 +25,7 @@ public static class Metatags
     public static IReadOnlyList<string> Orders { get; } =
         ["newest", "oldest", "random", "id", "width", "height", "mpixels", "filesize", "tagcount"];
 
-    private static readonly string[] HasValues = ["caption", "crop", "mask", "suggestions"];
+    private static readonly string[] HasValues = ["caption", "crop", "mask", "suggestions", "face", "unknown-face"];
 
     public static bool IsMetatag(string name) => Names.Contains(name, StringComparer.Ordinal);
 
@@ -42,6 +42,10 @@ public static class Metatags
             "width" => Range(RangeField.Width, value, text, span, IntValue),
             "height" => Range(RangeField.Height, value, text, span, IntValue),
             "tagcount" => Range(RangeField.TagCount, value, text, span, IntValue),
+            "faces" => Range(RangeField.FaceCount, value, text, span, IntValue),
+            "person" or "person-suggested" => value.Trim() is { Length: > 0 } person
+                ? new PersonTerm(person, name == "person-suggested", span)
+                : throw QueryErrors.Term(text, span, $"{name}: needs a name: {name}:\"Ann Smith\""),
             "mpixels" => Range(RangeField.Pixels, value, text, span, MegapixelValue),
             "ratio" => Range(RangeField.Ratio, value, text, span, RatioValue),
             "filesize" => Range(RangeField.FileSize, value, text, span, FileSizeValue),
@@ -140,12 +144,14 @@ public static class Metatags
             "crop" or "crops" => HasWhat.Crop,
             "mask" or "masks" => HasWhat.Mask,
             "suggestion" or "suggestions" => HasWhat.Suggestions,
+            "face" or "faces" => HasWhat.Face,
+            "unknown-face" or "unknown-faces" => HasWhat.UnknownFace,
             _ => null,
         };
         if (what is null)
         {
             var guess = EditDistance.Closest(v, HasValues);
-            throw QueryErrors.Term(text, span, "has: takes caption, crop, mask or suggestions" + (guess is null ? string.Empty : $" — did you mean '{guess}'?"));
+            throw QueryErrors.Term(text, span, "has: takes caption, crop, mask, suggestions, face or unknown-face" + (guess is null ? string.Empty : $" — did you mean '{guess}'?"));
         }
 
         return new HasTerm(what.Value, span);

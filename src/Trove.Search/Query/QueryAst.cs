@@ -55,6 +55,9 @@ public enum RangeField
     /// <summary>When the photo was taken (EXIF), Unix milliseconds UTC.</summary>
     Taken,
     TagCount,
+
+    /// <summary>Faces that count (usable, not rejected): <c>faces:2</c>, <c>faces:&gt;=3</c>.</summary>
+    FaceCount,
 }
 
 /// <summary>A closed interval [<see cref="Min"/>, <see cref="Max"/>] on a field's integer scale.</summary>
@@ -95,7 +98,16 @@ public enum HasWhat
 
     /// <summary><c>derived:yes</c>: made from another media by a model.</summary>
     Derived,
+
+    /// <summary><c>has:face</c>: at least one face that counts.</summary>
+    Face,
+
+    /// <summary><c>has:unknown-face</c>: a face that counts and is not confirmed as anybody.</summary>
+    UnknownFace,
 }
+
+/// <summary><c>person:NAME</c> (a confirmed face of the person) or <c>person-suggested:NAME</c> (a face suggested for them, waiting for review); NAME is a name, an alias or a person id.</summary>
+public sealed record PersonTerm(string Name, bool Suggested, SourceSpan Span) : QueryNode(Span);
 
 /// <summary><c>derivedfrom:3fd6e6</c>: media made from the media whose id starts with the prefix.</summary>
 public sealed record DerivedFromTerm(string IdPrefix, SourceSpan Span) : QueryNode(Span);
