@@ -92,7 +92,10 @@ public abstract class UiTest(BrowserFixture browser) : IAsyncLifetime
         await Page.GetByLabel("User name").FillAsync(user);
         await Page.GetByLabel("Password").FillAsync(TestServer.Password);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+        // Wait for the redirect itself and the document, not the page's "load" event: that waits for every
+        // thumbnail, which on a busy 2-core machine can take longer than the timeout while jobs still run.
+        await Page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit });
+        await Page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
     }
 
     /// <summary>Saves what the page shows once its images have arrived (artifacts/screenshots/NAME.png).</summary>

@@ -38,42 +38,19 @@ public static partial class EmbedJobs
 
     public static async Task<IReadOnlyList<JobRecord>> EnqueueAsync(TroveLibrary library, IReadOnlyList<string> ids, bool force, TimeSpan delay, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(library);
-        ArgumentNullException.ThrowIfNull(ids);
-        var queue = JobQueue.Of(library);
-        var jobs = new List<JobRecord>();
-        foreach (var chunk in ids.Distinct(StringComparer.Ordinal).Chunk(MediaPerJob))
-        {
-            jobs.Add(await queue.EnqueueAsync(Definition.Job(new EmbedPayload(chunk, force), library.Actor) with { Delay = delay }, ct).ConfigureAwait(false));
-        }
-
-        return jobs;
+        return await MediaBatchJobs.EnqueueAsync(library, Definition, ids, MediaPerJob, chunk => new EmbedPayload(chunk, force), delay, ct).ConfigureAwait(false);
     }
 
     /// <summary>After an upload or import: queues a deferred embed job when the embedder embeds new media. Never fails the import.</summary>
     public static async Task<IReadOnlyList<JobRecord>> AfterImportAsync(TroveLibrary library, IReadOnlyList<string> ids, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(library);
-        ArgumentNullException.ThrowIfNull(ids);
-        if (ids.Count == 0)
-        {
-            return [];
-        }
-
-        try
-        {
-            if (ActiveEmbedder.Of(library) is not { Parameters.AutoEmbed: true })
-            {
-                return [];
-            }
-
-            return await EnqueueAsync(library, ids, force: false, library.Options.Suggestions.AutoSuggestDelay, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            AutoEmbedFailed(library.Logger, ids.Count, ex.Message, ex);
-            return [];
-        }
+        return await MediaBatchJobs.AfterImportAsync(
+            library,
+            ids,
+            () => ActiveEmbedder.Of(library) is { Parameters.AutoEmbed: true },
+            () => EnqueueAsync(library, ids, force: false, library.Options.Suggestions.AutoSuggestDelay, ct),
+            AutoEmbedFailed).ConfigureAwait(false);
     }
 
     public static IJobHandler Handler(TroveLibrary library)

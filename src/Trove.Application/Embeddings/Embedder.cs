@@ -2,6 +2,7 @@ using Trove.Application.Inference;
 using Trove.Domain;
 using Trove.Domain.Embeddings;
 using Trove.Domain.Models;
+using Trove.Domain.Similarity;
 
 namespace Trove.Application.Embeddings;
 
@@ -222,25 +223,8 @@ public sealed class Embedder : IDisposable
         var result = new float[count][];
         for (var i = 0; i < count; i++)
         {
-            var v = output.Data.AsSpan(i * Dimensions, Dimensions).ToArray();
-            var sum = 0f;
-            foreach (var x in v)
-            {
-                sum += x * x;
-            }
-
-            var norm = MathF.Sqrt(sum);
-            if (!(norm > 0) || !float.IsFinite(norm))
-            {
-                throw new TroveException("embedding-invalid", $"Embedder '{Active.Reference}' gave a zero or non-finite embedding.");
-            }
-
-            for (var d = 0; d < v.Length; d++)
-            {
-                v[d] /= norm;
-            }
-
-            result[i] = v;
+            result[i] = UnitVector.TryNormalize(output.Data.AsSpan(i * Dimensions, Dimensions))
+                ?? throw new TroveException("embedding-invalid", $"Embedder '{Active.Reference}' gave a zero or non-finite embedding.");
         }
 
         return result;

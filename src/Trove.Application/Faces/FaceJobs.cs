@@ -32,42 +32,19 @@ public static partial class FaceJobs
 
     public static async Task<IReadOnlyList<JobRecord>> EnqueueAsync(TroveLibrary library, IReadOnlyList<string> ids, bool force, TimeSpan delay, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(library);
-        ArgumentNullException.ThrowIfNull(ids);
-        var queue = JobQueue.Of(library);
-        var jobs = new List<JobRecord>();
-        foreach (var chunk in ids.Distinct(StringComparer.Ordinal).Chunk(MediaPerJob))
-        {
-            jobs.Add(await queue.EnqueueAsync(Definition.Job(new FacesPayload(chunk, force), library.Actor) with { Delay = delay }, ct).ConfigureAwait(false));
-        }
-
-        return jobs;
+        return await MediaBatchJobs.EnqueueAsync(library, Definition, ids, MediaPerJob, chunk => new FacesPayload(chunk, force), delay, ct).ConfigureAwait(false);
     }
 
     /// <summary>After an upload or import: queues a deferred faces job when the detector scans new media. Never fails the import.</summary>
     public static async Task<IReadOnlyList<JobRecord>> AfterImportAsync(TroveLibrary library, IReadOnlyList<string> ids, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(library);
-        ArgumentNullException.ThrowIfNull(ids);
-        if (ids.Count == 0)
-        {
-            return [];
-        }
-
-        try
-        {
-            if (ActiveFaceModels.Of(library) is not { DetectorParameters.AutoFaces: true })
-            {
-                return [];
-            }
-
-            return await EnqueueAsync(library, ids, force: false, library.Options.Suggestions.AutoSuggestDelay, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            AutoFacesFailed(library.Logger, ids.Count, ex.Message, ex);
-            return [];
-        }
+        return await MediaBatchJobs.AfterImportAsync(
+            library,
+            ids,
+            () => ActiveFaceModels.Of(library) is { DetectorParameters.AutoFaces: true },
+            () => EnqueueAsync(library, ids, force: false, library.Options.Suggestions.AutoSuggestDelay, ct),
+            AutoFacesFailed).ConfigureAwait(false);
     }
 
     public static IJobHandler Handler(TroveLibrary library)

@@ -3,6 +3,7 @@ using Trove.Application.Ports;
 using Trove.Domain;
 using Trove.Domain.Faces;
 using Trove.Domain.Models;
+using Trove.Domain.Similarity;
 
 namespace Trove.Application.Faces;
 
@@ -288,25 +289,8 @@ public sealed class FaceEmbedder : IDisposable
 
             for (var i = 0; i < n; i++)
             {
-                var v = output.Data.AsSpan(i * Dimensions, Dimensions).ToArray();
-                var sum = 0f;
-                foreach (var x in v)
-                {
-                    sum += x * x;
-                }
-
-                var norm = MathF.Sqrt(sum);
-                if (!(norm > 0) || !float.IsFinite(norm))
-                {
-                    throw new TroveException("embedding-invalid", $"Face embedder '{Reference}' gave a zero or non-finite embedding.");
-                }
-
-                for (var k = 0; k < v.Length; k++)
-                {
-                    v[k] /= norm;
-                }
-
-                result[start + i] = v;
+                result[start + i] = UnitVector.TryNormalize(output.Data.AsSpan(i * Dimensions, Dimensions))
+                    ?? throw new TroveException("embedding-invalid", $"Face embedder '{Reference}' gave a zero or non-finite embedding.");
             }
         }
 

@@ -46,21 +46,12 @@ public static partial class SuggestionJobs
     public static async Task<IReadOnlyList<JobRecord>> EnqueueAsync(TroveLibrary library, IReadOnlyList<string> ids, bool force, TimeSpan delay, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(library);
-        ArgumentNullException.ThrowIfNull(ids);
         if (delay < TimeSpan.Zero)
         {
             throw new TroveUsageException("bad-delay", "A suggestion job cannot be queued with a negative delay.");
         }
 
-        var queue = JobQueue.Of(library);
-        var jobs = new List<JobRecord>();
-        foreach (var chunk in ids.Distinct(StringComparer.Ordinal).Chunk(Math.Max(1, library.Options.Suggestions.MediaPerJob)))
-        {
-            var job = Definition.Job(new SuggestPayload(chunk, force), library.Actor) with { Delay = delay };
-            jobs.Add(await queue.EnqueueAsync(job, ct).ConfigureAwait(false));
-        }
-
-        return jobs;
+        return await MediaBatchJobs.EnqueueAsync(library, Definition, ids, library.Options.Suggestions.MediaPerJob, chunk => new SuggestPayload(chunk, force), delay, ct).ConfigureAwait(false);
     }
 
     /// <summary>Whether new media get suggestions: the setting is on and an active tagger has <c>autoSuggest</c> on.</summary>
@@ -77,26 +68,12 @@ public static partial class SuggestionJobs
     public static async Task<IReadOnlyList<JobRecord>> AfterImportAsync(TroveLibrary library, IReadOnlyList<string> ids, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(library);
-        ArgumentNullException.ThrowIfNull(ids);
-        if (ids.Count == 0)
-        {
-            return [];
-        }
-
-        try
-        {
-            if (!AutoSuggestEnabled(library))
-            {
-                return [];
-            }
-
-            return await EnqueueAsync(library, ids, force: false, library.Options.Suggestions.AutoSuggestDelay, ct).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            AutoSuggestFailed(library.Logger, ids.Count, ex.Message, ex);
-            return [];
-        }
+        return await MediaBatchJobs.AfterImportAsync(
+            library,
+            ids,
+            () => AutoSuggestEnabled(library),
+            () => EnqueueAsync(library, ids, force: false, library.Options.Suggestions.AutoSuggestDelay, ct),
+            AutoSuggestFailed).ConfigureAwait(false);
     }
 
     /// <summary>Runs queued suggestion jobs; the runner (and its loaded models) lives as long as the handler.</summary>
