@@ -90,6 +90,8 @@ public static partial class TroveCli
         root.Subcommands.Add(app.Providers());
         root.Subcommands.Add(app.Suggest());
         root.Subcommands.Add(app.Embed());
+        root.Subcommands.Add(app.Faces());
+        root.Subcommands.Add(app.People());
         root.Subcommands.Add(app.Suggestions());
         root.Subcommands.Add(app.Review());
         return root;

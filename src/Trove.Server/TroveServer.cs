@@ -184,6 +184,7 @@ public static class TroveServer
         services.AddSingleton(new Application.Restoration.ProcessingService(library));
         services.AddSingleton(new CollectionService(library));
         services.AddSingleton(new CropService(library));
+        services.AddSingleton(new Trove.Application.Faces.PeopleService(library));
         services.AddSingleton(new MaskService(library));
         services.AddSingleton(new SearchService(library));
         services.AddSingleton(new MediaCards(library));

@@ -12,6 +12,7 @@ using Trove.Index.Sqlite;
 using Trove.Library;
 using Trove.Search.Engine;
 using Trove.Testing;
+using static Trove.Testing.FacePictures;
 
 namespace Trove.Inference.Onnx.Tests;
 
@@ -23,7 +24,6 @@ namespace Trove.Inference.Onnx.Tests;
 /// </summary>
 public sealed class FacePipelineTests : IAsyncLifetime
 {
-    private const int Side = 640;
     private static readonly Lazy<IImageEngine> Vips = new(() => VipsImageEngine.Create(new VipsOptions()));
     private readonly TempFolder _folder = new();
     private TroveLibrary _library = null!;
@@ -32,12 +32,6 @@ public sealed class FacePipelineTests : IAsyncLifetime
 
     private static CancellationToken Ct => CancellationToken.None;
 
-    private static readonly byte[] Red = [255, 20, 20];
-    private static readonly byte[] Green = [20, 255, 20];
-    private static readonly byte[] Blue = [20, 20, 255];
-
-    /// <summary>A square "face": its centre, side and colour.</summary>
-    private sealed record Square(int X, int Y, byte[] Colour, int Size = 128);
 
     public async Task InitializeAsync()
     {
@@ -68,27 +62,10 @@ public sealed class FacePipelineTests : IAsyncLifetime
         }
     }
 
-    private static RgbPixels Picture(params Square[] squares)
-    {
-        var pixels = TestImages.Solid(Side, Side, 12, 12, 12);
-        foreach (var s in squares)
-        {
-            for (var y = s.Y - (s.Size / 2); y < s.Y + (s.Size / 2); y++)
-            {
-                for (var x = s.X - (s.Size / 2); x < s.X + (s.Size / 2); x++)
-                {
-                    s.Colour.CopyTo(pixels.Data, ((y * Side) + x) * 3);
-                }
-            }
-        }
-
-        return pixels;
-    }
-
-    private async Task<string> ImportAsync(string name, params Square[] squares)
+    private async Task<string> ImportAsync(string name, params FaceSquare[] squares)
     {
         var file = Path.Combine(_folder.Path, name + ".png");
-        TestImages.WritePng(file, Picture(squares));
+        FacePictures.WritePng(file, squares);
         var report = await new MediaService(_library).ImportAsync([file], new ImportOptions([], null, DryRun: false), null, Ct);
         return Assert.Single(report.Media);
     }
@@ -120,13 +97,13 @@ public sealed class FacePipelineTests : IAsyncLifetime
     public async Task Faces_are_found_aligned_embedded_clustered_named_and_searchable_by_person()
     {
         await RegisterAsync();
-        var a = await ImportAsync("a", new Square(160, 160, Red), new Square(480, 480, Green));
-        var b = await ImportAsync("b", new Square(160, 160, Red));
-        var c = await ImportAsync("c", new Square(480, 160, Red), new Square(160, 480, Blue));
-        var d = await ImportAsync("d", new Square(160, 160, Green));
-        var e = await ImportAsync("e", new Square(480, 160, Green));
-        var small = await ImportAsync("small", new Square(320, 320, Red, Size: 64));
-        var dim = await ImportAsync("dim", new Square(320, 320, [235, 10, 10]));
+        var a = await ImportAsync("a", new FaceSquare(160, 160, Red), new FaceSquare(480, 480, Green));
+        var b = await ImportAsync("b", new FaceSquare(160, 160, Red));
+        var c = await ImportAsync("c", new FaceSquare(480, 160, Red), new FaceSquare(160, 480, Blue));
+        var d = await ImportAsync("d", new FaceSquare(160, 160, Green));
+        var e = await ImportAsync("e", new FaceSquare(480, 160, Green));
+        var small = await ImportAsync("small", new FaceSquare(320, 320, Red, Size: 64));
+        var dim = await ImportAsync("dim", new FaceSquare(320, 320, [235, 10, 10]));
         var none = await ImportAsync("none");
 
         var results = await RunFaceJobsAsync();
@@ -212,7 +189,7 @@ public sealed class FacePipelineTests : IAsyncLifetime
         Assert.NotEqual(alice.Id, FacesOf(c).Single(f => f.Box.X == 416).Person);
 
         // A new red face is matched to Alice's confirmed faces: suggested for review, found by person-suggested:.
-        var later = await ImportAsync("later", new Square(480, 480, Red));
+        var later = await ImportAsync("later", new FaceSquare(480, 480, Red));
         await RunFaceJobsAsync();
         var suggestion = Assert.Single(FacesOf(later));
         Assert.Equal((FaceStatus.Suggested, alice.Id, FaceVia.Match), (suggestion.Status, suggestion.Person, suggestion.Via));
@@ -239,9 +216,9 @@ public sealed class FacePipelineTests : IAsyncLifetime
     public async Task A_run_again_skips_scanned_media_and_keeps_decisions_when_a_new_detector_version_rescans()
     {
         await RegisterAsync();
-        var a = await ImportAsync("a", new Square(160, 160, Red));
-        var b = await ImportAsync("b", new Square(160, 160, Red), new Square(480, 480, Blue));
-        await ImportAsync("c", new Square(480, 160, Red));
+        var a = await ImportAsync("a", new FaceSquare(160, 160, Red));
+        var b = await ImportAsync("b", new FaceSquare(160, 160, Red), new FaceSquare(480, 480, Blue));
+        await ImportAsync("c", new FaceSquare(480, 160, Red));
         await RunFaceJobsAsync();
         var person = FacesOf(a)[0].Person!;
         var service = new PeopleService(_library);
@@ -278,7 +255,7 @@ public sealed class FacePipelineTests : IAsyncLifetime
     [Fact]
     public async Task Without_models_the_errors_say_what_to_register_and_bad_references_are_named()
     {
-        var a = await ImportAsync("a", new Square(160, 160, Red));
+        var a = await ImportAsync("a", new FaceSquare(160, 160, Red));
         var error = await Assert.ThrowsAnyAsync<TroveException>(() => new FaceRunner(_library).RunAsync([a], false, false, null, Ct));
         Assert.Equal("no-face-detector", error.Code);
         Assert.Contains("face-detector", error.Hint ?? error.Message, StringComparison.Ordinal);

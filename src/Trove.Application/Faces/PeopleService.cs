@@ -1,3 +1,4 @@
+using Trove.Application.Crops;
 using Trove.Application.Ports;
 using Trove.Domain;
 using Trove.Domain.Faces;
@@ -18,6 +19,14 @@ public sealed record PersonSummary(Person Person, int Confirmed, int Suggested, 
 public sealed record PersonFace(FaceId Id, FaceEntry Face);
 
 /// <summary>A person and their faces.</summary>
+/// <summary>Changes to a person's details; what is null stays as it is.</summary>
+public sealed record PersonEdit(
+    IReadOnlyList<string>? AddAliases = null,
+    IReadOnlyList<string>? RemoveAliases = null,
+    string? Description = null,
+    string? Notes = null,
+    IReadOnlyDictionary<string, string?>? ExternalIds = null);
+
 public sealed record PersonDetail(PersonSummary Summary, IReadOnlyList<PersonFace> Faces);
 
 /// <summary>
@@ -96,6 +105,41 @@ public sealed class PeopleService(TroveLibrary library)
         return (id, sidecar.Faces, sidecar.FaceScan);
     }
 
+    /// <summary>
+    /// A face as a square image (the box widened by a quarter on each side, kept inside the picture), at most
+    /// <paramref name="maxSize"/> pixels, through the crop render cache: what face grids show.
+    /// </summary>
+    public async Task<RenderedCrop> RenderFaceAsync(string face, int maxSize, CancellationToken ct)
+    {
+        if (maxSize is < 16 or > 1024)
+        {
+            throw new TroveUsageException("bad-size", $"A face image is 16–1024 pixels, not {maxSize}.");
+        }
+
+        var id = (await ParseFacesAsync([face], ct).ConfigureAwait(false))[0];
+        var stored = library.Files.ReadSidecar(id.Media);
+        var entry = stored.Sidecar.Faces.Find(f => f.Id == id.Face)
+            ?? throw new TroveException("face-not-found", $"Media {id.Media[..12]}… has no face {id.Face}.", $"See 'trove faces {id.Media[..12]}'.");
+        var rect = FaceFrame(entry.Box, stored.Sidecar.Original.Width ?? int.MaxValue, stored.Sidecar.Original.Height ?? int.MaxValue);
+        var original = library.Layout.OriginalPath(id.Media, stored.Sidecar.Original.Ext, stored.InTrash);
+        return CropService.Render(library, id.Media, original, rect, maxSize, ImageFormat.WebP, quality: 85, ct) with { Crop = id.ToString() };
+    }
+
+    /// <summary>The square around a face box with a quarter of its side as margin, moved and shrunk to fit the picture.</summary>
+    public static PixelRect FaceFrame(FaceBox box, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(box);
+        var side = (int)Math.Round(Math.Max(box.W, box.H) * 1.5);
+        side = Math.Max(1, Math.Min(side, Math.Min(width, height)));
+        var cx = box.X + (box.W / 2.0);
+        var cy = box.Y + (box.H / 2.0);
+        var x = (int)Math.Round(cx - (side / 2.0));
+        var y = (int)Math.Round(cy - (side / 2.0));
+        x = Math.Clamp(x, 0, Math.Max(0, width - side));
+        y = Math.Clamp(y, 0, Math.Max(0, height - side));
+        return new PixelRect(x, y, side, side);
+    }
+
     /// <summary>Names a person (or renames one). Naming an unnamed cluster confirms the faces clustering gave it.</summary>
     public async Task<(Person Person, int Confirmed)> NameAsync(string reference, string name, CancellationToken ct)
     {
@@ -141,6 +185,46 @@ public sealed class PeopleService(TroveLibrary library)
         session.SavePerson(person);
         session.Audit("person-update", person.Id);
         return person;
+    }
+
+    /// <summary>Applies an edit from the CLI or the API: aliases added and removed, description and notes set ("" clears), external ids set (null removes).</summary>
+    public Task<Person> EditAsync(string reference, PersonEdit edit, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(edit);
+        foreach (var source in edit.ExternalIds?.Keys ?? [])
+        {
+            if (source.Length is 0 or > 64 || source.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            {
+                throw new TroveUsageException("bad-external-source", $"'{source}' is not a source name: letters, digits, '-', '_' and '.', at most 64.");
+            }
+        }
+
+        return UpdateAsync(reference, person =>
+        {
+            person.Aliases.AddRange(edit.AddAliases ?? []);
+            person.Aliases.RemoveAll(a => (edit.RemoveAliases ?? []).Contains(a, StringComparer.OrdinalIgnoreCase));
+            if (edit.Description is { } d)
+            {
+                person.Description = d.Trim().Length == 0 ? null : d.Trim();
+            }
+
+            if (edit.Notes is { } n)
+            {
+                person.Notes = n.Trim().Length == 0 ? null : n.Trim();
+            }
+
+            foreach (var (source, id) in edit.ExternalIds ?? new Dictionary<string, string?>())
+            {
+                if (string.IsNullOrWhiteSpace(id))
+                {
+                    person.ExternalIds.Remove(source);
+                }
+                else
+                {
+                    person.ExternalIds[source] = id.Trim();
+                }
+            }
+        }, ct);
     }
 
     /// <summary>

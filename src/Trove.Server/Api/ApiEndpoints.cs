@@ -25,6 +25,7 @@ public static class ApiEndpoints
         ExportEndpoints.Map(api);
         SuggestionEndpoints.Map(api);
         CaptionEndpoints.Map(api);
+        PeopleEndpoints.Map(api);
         ProcessingEndpoints.Map(api);
         ModelEndpoints.Map(app);
     }

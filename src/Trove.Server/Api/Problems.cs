@@ -22,7 +22,7 @@ public static class Problems
         "upload-too-large" => StatusCodes.Status413PayloadTooLarge,
         "unsupported-media-type" => StatusCodes.Status415UnsupportedMediaType,
         var c when c.EndsWith("-not-found", StringComparison.Ordinal) => StatusCodes.Status404NotFound,
-        var c when c.EndsWith("-exists", StringComparison.Ordinal) || c is "conflict" or "has-derived" => StatusCodes.Status409Conflict,
+        var c when c.EndsWith("-exists", StringComparison.Ordinal) || c is "conflict" or "has-derived" or "person-name-taken" => StatusCodes.Status409Conflict,
         _ when ex.IsUsageError => StatusCodes.Status400BadRequest,
         _ => StatusCodes.Status422UnprocessableEntity,
     };
