@@ -71,6 +71,9 @@ public static class Permissions
     /// <summary>Aliases, implications, categories, descriptions.</summary>
     public static bool CanManageVocabulary(Principal p) => p.Role >= Role.Moderator;
 
+    /// <summary>Name, edit, merge, hide people and start face detection: moderators (people are shared by the whole library).</summary>
+    public static bool CanManagePeople(Principal p) => p.Role >= Role.Moderator;
+
     /// <summary>Create collections and add media one may see to them: members and up.</summary>
     public static bool CanCreateCollections(Principal p) => p.Role >= Role.Member;
 

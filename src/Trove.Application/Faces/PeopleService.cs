@@ -422,6 +422,19 @@ public sealed class PeopleService(TroveLibrary library)
         return target;
     }
 
+    /// <summary>The person <paramref name="reference"/> names (id, name or alias), or null when nobody has it.</summary>
+    public Person? Find(string reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        var named = library.People.All().Where(p => p.IsNamed(reference.Trim())).ToList();
+        return named.Count switch
+        {
+            0 => null,
+            1 => named[0],
+            _ => Resolve(reference),
+        };
+    }
+
     /// <summary>A person by id, or by a name or alias that only one person has.</summary>
     public Person Resolve(string reference)
     {

@@ -46,9 +46,10 @@ public sealed record FaceDetectRequest(string? Query, bool? Force);
 public sealed record FaceDetectResponse(int Media, string Detector, string? Embedder, IReadOnlyList<JobResponse> Jobs);
 
 /// <summary>
-/// Faces and people: reading them (anyone who may read); deciding about single faces — confirm, reject for a person,
-/// not a face — (members on their own uploads, moderators on any); changing people themselves — name, edit, merge,
-/// split, cover, hide — and starting detection or clustering (moderators, since people are shared by the whole library).
+/// Faces and people: reading them (anyone who may read); deciding about faces — confirm, reject for a person, not a
+/// face, move to another or a new person (split) — (members on their own uploads, moderators on any); changing people
+/// themselves — name, edit, merge, cover, hide — and starting detection or clustering (moderators, since people are
+/// shared by the whole library).
 /// </summary>
 public static class PeopleEndpoints
 {
@@ -99,11 +100,12 @@ public static class PeopleEndpoints
             return TypedResults.Ok(new PersonChangeResponse(await ViewAsync(service, kept.Id, ct).ConfigureAwait(false), 0, moved));
         }).RequireAuthorization(Policies.Moderator).WithSummary("Merge this person into another: their faces move, their name becomes an alias (moderator; undo with split)");
 
-        people.MapPost("/split", async (SplitRequest request, PeopleService service, CancellationToken ct) =>
+        people.MapPost("/split", async (HttpContext context, SplitRequest request, PeopleService service, MediaService media, CancellationToken ct) =>
         {
+            await EnsureCanEditAsync(context, media, request.Faces, ct).ConfigureAwait(false);
             var (target, moved) = await service.SplitAsync(request.Faces ?? [], request.To, request.NewName, ct).ConfigureAwait(false);
             return TypedResults.Ok(new PersonChangeResponse(await ViewAsync(service, target.Id, ct).ConfigureAwait(false), 0, moved));
-        }).RequireAuthorization(Policies.Moderator).WithSummary("Move faces to another or a new person, confirmed (moderator): the un-merge");
+        }).RequireAuthorization(Policies.Member).WithSummary("Move faces to another or a new person, confirmed: the un-merge (members for faces in their own uploads)");
 
         people.MapPost("/{person}/reject", async (HttpContext context, string person, FacesRequest request, PeopleService service, MediaService media, CancellationToken ct) =>
         {
@@ -151,9 +153,9 @@ public static class PeopleEndpoints
             return TypedResults.Ok(FaceViews.Of(library, mediaId, list, scan));
         }).WithSummary("A media's faces: boxes in displayed pixels, quality, status and person");
 
-        media.MapGet("/{face:int}/image", async (HttpContext context, string id, int face, string? size, PeopleService service, CancellationToken ct) =>
+        media.MapGet("/{face}/image", async (HttpContext context, string id, string face, string? size, PeopleService service, CancellationToken ct) =>
         {
-            var rendered = await service.RenderFaceAsync(FormattableString.Invariant($"{id}#{face}"), MediaEndpoints.QueryInt(size, "size", 160, 16, 1024), ct).ConfigureAwait(false);
+            var rendered = await service.RenderFaceAsync($"{id}#{face}", MediaEndpoints.QueryInt(size, "size", 160, 16, 1024), ct).ConfigureAwait(false);
             var key = Path.GetFileNameWithoutExtension(rendered.Path);
             context.Response.Headers.CacheControl = string.Create(CultureInfo.InvariantCulture, $"private, max-age={FaceMaxAgeSeconds}");
             return TypedResults.PhysicalFile(rendered.Path, rendered.MediaType, fileDownloadName: null, entityTag: new EntityTagHeaderValue("\"" + key[(key.LastIndexOf('-') + 1)..] + "\""));

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 using Trove.Application;
 using Trove.Application.Accounts;
 using Trove.Application.Crops;
+using Trove.Application.Faces;
 using Trove.Application.Jobs;
 using Trove.Application.Masks;
 using Trove.Application.Ports;
@@ -36,7 +37,8 @@ public sealed class MediaModel(
     CollectionService collectionService,
     SearchService search,
     NearDuplicateService nearDuplicates,
-    SuggestionService suggestionService) : PageModel
+    SuggestionService suggestionService,
+    PeopleService people) : PageModel
 {
     /// <summary>The query the page was opened from (gallery links carry it), for previous/next.</summary>
     [BindProperty(SupportsGet = true)]
@@ -71,6 +73,8 @@ public sealed class MediaModel(
     public MediaCaptionsPanel Captions { get; private set; } = null!;
 
     public MediaCropsPanel Crops { get; private set; } = null!;
+
+    public MediaFacesPanel Faces { get; private set; } = null!;
 
     public MediaMasksPanel Masks { get; private set; } = null!;
 
@@ -120,6 +124,7 @@ public sealed class MediaModel(
         Tags = MediaTagsPanel.From(View, CanEdit);
         Captions = new MediaCaptionsPanel(Id, Sidecar.Captions, CanEdit) { Editing = CanEdit ? Edit : null };
         Crops = MediaCropsPanel.From(Sidecar, CanEdit);
+        Faces = FacesPanel(Sidecar, CanEdit, oob: false);
         Masks = await LoadMasksAsync(Id, CanEdit, ct).ConfigureAwait(false);
         Collections = await LoadCollectionsAsync(Sidecar, CanCollect, ct).ConfigureAwait(false);
         Nav = await MediaNav.LoadAsync(search, Q, I, Id, ct).ConfigureAwait(false);
@@ -288,6 +293,58 @@ public sealed class MediaModel(
         Notify($"Crop '{name}' deleted.");
         return Respond("_MediaCrops", new MediaCropsPanel(resolved, listing.Width, listing.Height, listing.Crops, true));
     }
+
+    /// <summary>
+    /// A decision about one face of this image: confirm or reject its suggestion, or name it — a name of someone who
+    /// exists assigns it to them, a new name makes a new person. The panel comes back with the face boxes (out of band).
+    /// </summary>
+    public async Task<IActionResult> OnPostFaceAsync(string id, string? face, string? decision, string? name, CancellationToken ct)
+    {
+        var resolved = await MediaAccess.EnsureCanEditAsync(HttpContext, media, id, ct).ConfigureAwait(false);
+        var reference = face ?? string.Empty;
+        if (!reference.StartsWith(resolved, StringComparison.Ordinal))
+        {
+            throw new TroveUsageException("bad-face", $"'{reference}' is not a face of this image.");
+        }
+
+        switch (decision)
+        {
+            case "confirm":
+                await people.ConfirmAsync([reference], null, ct).ConfigureAwait(false);
+                Notify("Confirmed.");
+                break;
+            case "reject":
+                var suggested = (await people.FacesOfAsync(resolved, ct).ConfigureAwait(false)).Faces.FirstOrDefault(f => reference.EndsWith("#" + f.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))?.Person
+                    ?? throw new TroveUsageException("face-unassigned", "This face is not suggested for anybody.");
+                await people.RejectAsync(suggested, [reference], ct).ConfigureAwait(false);
+                Notify("Not them; this face will not be suggested for them again.");
+                break;
+            case "name":
+                if (string.IsNullOrWhiteSpace(name))
+                {
+                    throw new TroveUsageException("bad-person-name", "Type who this is first.");
+                }
+
+                var known = people.Find(name);
+                var (person, _) = await people.SplitAsync([reference], known?.Id, known is null ? name : null, ct).ConfigureAwait(false);
+                Notify($"This is {person.Display}.");
+                break;
+            default:
+                throw new TroveUsageException("bad-decision", $"'{decision}' is not a face decision (confirm, reject, name).");
+        }
+
+        var view = await media.ShowAsync(resolved, ct).ConfigureAwait(false);
+        return Respond("_MediaFaces", FacesPanel(view.Sidecar, true, oob: true));
+    }
+
+    private MediaFacesPanel FacesPanel(MediaSidecar sidecar, bool canEdit, bool oob) => new(
+        sidecar.Id,
+        sidecar.Original.Width,
+        sidecar.Original.Height,
+        FaceViews.Of(library, sidecar.Id, sidecar.Faces, sidecar.FaceScan),
+        canEdit,
+        oob,
+        canEdit ? [.. library.People.All().Where(p => p.Name is not null && !p.Hidden).Select(p => p.Name!).Order(StringComparer.OrdinalIgnoreCase)] : []);
 
     /// <summary>The masks panel (asked for after a mask upload through the API).</summary>
     public async Task<IActionResult> OnGetMasksAsync(string id, CancellationToken ct)
@@ -563,6 +620,9 @@ public static class CaptionReview
         };
     }
 }
+
+/// <summary>The faces of the image: boxes over the picture and a panel of who is in it (<see cref="Oob"/>: the boxes go with an htmx answer).</summary>
+public sealed record MediaFacesPanel(string Id, int? Width, int? Height, MediaFacesView View, bool CanEdit, bool Oob, IReadOnlyList<string> Names);
 
 public sealed record MediaCropsPanel(string Id, int? Width, int? Height, IReadOnlyList<CropEntry> Crops, bool CanEdit)
 {

@@ -434,6 +434,7 @@
           case 'crop-cancel': Media.cancel(); break;
           case 'edit-crop': Media.editCrop(t.closest('[data-crop]')); break;
           case 'toggle-masks': if (t.tagName !== 'INPUT') Media.toggleMasks(); break;
+          case 'toggle-faces': Media.toggleFaces(); break;
           default: break;
         }
       });
@@ -703,6 +704,15 @@
       }
     },
 
+    // Face boxes with names over the picture (shown until turned off).
+    toggleFaces() {
+      const layer = $('#face-layer');
+      if (!layer) return false;
+      layer.hidden = !layer.hidden;
+      $$('[data-action="toggle-faces"]').forEach((b) => b.setAttribute('aria-pressed', String(!layer.hidden)));
+      return true;
+    },
+
     key(e) {
       if (!Media.page) return false;
       switch (e.key) {
@@ -715,6 +725,7 @@
         case 'e': return Media.focusField('#caption-text');
         case 'c': Media.toggleCropMode(true); return Media.canEdit;
         case 'm': Media.toggleMasks(); return true;
+        case 'f': return Media.toggleFaces();
         case 'Delete': { const b = $('#delete-media'); if (b) b.click(); return !!b; }
         case 'Escape':
           if (Media.cropping || Media.sel) { Media.cancel(); return true; }
