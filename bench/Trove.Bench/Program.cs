@@ -12,6 +12,7 @@ return mode switch
     "captions" => await CaptionsBench.RunAsync(args.Skip(1).ToArray()),
     "upscale" => UpscaleBench.Run(args.Skip(1).ToArray()),
     "vectors" => VectorsBench.Run(args.Skip(1).ToArray()),
+    "faces" => await FacesBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -25,6 +26,7 @@ static int Usage()
     Console.Error.WriteLine("       Trove.Bench ml [--count N] [--light-channels C] [--heavy-channels C] [--batch N] [--rounds N] [--decode-threads N] [--allow-spinning] [--normal-priority-decode] [--dir DIR]");
     Console.Error.WriteLine("       Trove.Bench captions [--count N] [--concurrency C] [--delay MS] [--rpm R] [--duration S] [--dir DIR]");
     Console.Error.WriteLine("       Trove.Bench vectors [--count N] [--dims D] [--queries N] [--baseline-queries N] [--clusters N]");
+    Console.Error.WriteLine("       Trove.Bench faces [--count N] [--channels C] [--rounds N] [--faces N] [--people N] [--queries N] [--dir DIR]");
     Console.Error.WriteLine("       Trove.Bench upscale [--width W] [--height H] [--channels C] [--tiles 192,384] [--format jpeg|png] [--dir DIR]");
     return 2;
 }

@@ -1,3 +1,4 @@
+using Trove.Application.Inference;
 using Trove.Library.Embeddings;
 
 namespace Trove.Application.Embeddings;
@@ -9,9 +10,7 @@ namespace Trove.Application.Embeddings;
 /// </summary>
 public sealed class LibraryEmbeddings(TroveLibrary library) : IDisposable
 {
-    private readonly Lock _sync = new();
-    private readonly List<Embedder> _retired = [];
-    private (string Key, Embedder Embedder)? _loaded;
+    private readonly LoadedModelCache<Embedder> _loaded = new();
 
     /// <summary>The loaded embedder for <paramref name="active"/> (loaded now if needed).</summary>
     public Embedder Get(ActiveEmbedder active)
@@ -19,22 +18,7 @@ public sealed class LibraryEmbeddings(TroveLibrary library) : IDisposable
         ArgumentNullException.ThrowIfNull(active);
         var files = active.Version.Files ?? [];
         var key = string.Join('\n', [active.Reference, active.Version.File, .. files.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Key}={f.Value}"), active.Model.Parameters?.ToJsonString() ?? string.Empty]);
-        lock (_sync)
-        {
-            if (_loaded is { } loaded && loaded.Key == key)
-            {
-                return loaded.Embedder;
-            }
-
-            var embedder = Embedder.Load(library, active);
-            if (_loaded is { } old)
-            {
-                _retired.Add(old.Embedder);
-            }
-
-            _loaded = (key, embedder);
-            return embedder;
-        }
+        return _loaded.Get(key, () => Embedder.Load(library, active));
     }
 
     /// <summary>Where the embeddings of a version are stored.</summary>
@@ -72,18 +56,5 @@ public sealed class LibraryEmbeddings(TroveLibrary library) : IDisposable
         library.Search.Vectors.Offer(library.Search.Engine, active.Reference, records);
     }
 
-    public void Dispose()
-    {
-        lock (_sync)
-        {
-            _loaded?.Embedder.Dispose();
-            _loaded = null;
-            foreach (var e in _retired)
-            {
-                e.Dispose();
-            }
-
-            _retired.Clear();
-        }
-    }
+    public void Dispose() => _loaded.Dispose();
 }

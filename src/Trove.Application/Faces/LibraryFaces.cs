@@ -1,3 +1,4 @@
+using Trove.Application.Inference;
 using Trove.Domain.Faces;
 using Trove.Library.Embeddings;
 
@@ -10,54 +11,20 @@ namespace Trove.Application.Faces;
 /// </summary>
 public sealed class LibraryFaces(TroveLibrary library) : IDisposable
 {
-    private readonly Lock _sync = new();
-    private readonly List<IDisposable> _retired = [];
-    private (string Key, FaceDetector Detector)? _detector;
-    private (string Key, FaceEmbedder Embedder)? _embedder;
+    private readonly LoadedModelCache<FaceDetector> _detector = new();
+    private readonly LoadedModelCache<FaceEmbedder> _embedder = new();
 
     public FaceDetector Detector(ActiveFaceModels active)
     {
         ArgumentNullException.ThrowIfNull(active);
-        var key = Key(active.Detector, active.DetectorVersion);
-        lock (_sync)
-        {
-            if (_detector is { } loaded && loaded.Key == key)
-            {
-                return loaded.Detector;
-            }
-
-            var detector = FaceDetector.Load(library, active.Detector, active.DetectorVersion, active.DetectorParameters);
-            if (_detector is { } old)
-            {
-                _retired.Add(old.Detector);
-            }
-
-            _detector = (key, detector);
-            return detector;
-        }
+        return _detector.Get(Key(active.Detector, active.DetectorVersion), () => FaceDetector.Load(library, active.Detector, active.DetectorVersion, active.DetectorParameters));
     }
 
     public FaceEmbedder Embedder(ActiveFaceModels active)
     {
         ArgumentNullException.ThrowIfNull(active);
         var (model, version) = active.RequireEmbedder();
-        var key = Key(model, version);
-        lock (_sync)
-        {
-            if (_embedder is { } loaded && loaded.Key == key)
-            {
-                return loaded.Embedder;
-            }
-
-            var embedder = FaceEmbedder.Load(library, model, version, active.EmbedderParameters);
-            if (_embedder is { } old)
-            {
-                _retired.Add(old.Embedder);
-            }
-
-            _embedder = (key, embedder);
-            return embedder;
-        }
+        return _embedder.Get(Key(model, version), () => FaceEmbedder.Load(library, model, version, active.EmbedderParameters));
     }
 
     /// <summary>Where the face embeddings of the active embedder version are stored.</summary>
@@ -97,19 +64,8 @@ public sealed class LibraryFaces(TroveLibrary library) : IDisposable
 
     public void Dispose()
     {
-        lock (_sync)
-        {
-            _detector?.Detector.Dispose();
-            _embedder?.Embedder.Dispose();
-            _detector = null;
-            _embedder = null;
-            foreach (var r in _retired)
-            {
-                r.Dispose();
-            }
-
-            _retired.Clear();
-        }
+        _detector.Dispose();
+        _embedder.Dispose();
     }
 
     private static string Key(Domain.Models.ModelDefinition model, Domain.Models.ModelVersionEntry version) =>

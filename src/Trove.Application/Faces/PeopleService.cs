@@ -41,9 +41,10 @@ public sealed class PeopleService(TroveLibrary library)
     {
         var faces = await library.Index.ListFacesAsync(ct).ConfigureAwait(false);
         var byPerson = faces.Where(f => f.Person is not null).ToLookup(f => f.Person!, StringComparer.Ordinal);
+        var singles = SingleFaceMedia(faces);
         return [.. library.People.All()
             .Where(p => includeHidden || !p.Hidden)
-            .Select(p => Summarise(p, byPerson[p.Id]))
+            .Select(p => Summarise(p, byPerson[p.Id], singles))
             .OrderByDescending(s => s.Person.Name is not null)
             .ThenByDescending(s => s.Confirmed + s.Suggested)
             .ThenBy(s => s.Person.Name, StringComparer.OrdinalIgnoreCase)
@@ -53,7 +54,8 @@ public sealed class PeopleService(TroveLibrary library)
     public async Task<PersonDetail> GetAsync(string reference, CancellationToken ct)
     {
         var person = Resolve(reference);
-        var faces = (await library.Index.ListFacesAsync(ct).ConfigureAwait(false)).Where(f => f.Person == person.Id).ToList();
+        var all = await library.Index.ListFacesAsync(ct).ConfigureAwait(false);
+        var faces = all.Where(f => f.Person == person.Id).ToList();
         var detail = new List<PersonFace>();
         foreach (var media in faces.GroupBy(f => f.MediaId, StringComparer.Ordinal))
         {
@@ -69,7 +71,7 @@ public sealed class PeopleService(TroveLibrary library)
         }
 
         detail = [.. detail.OrderBy(f => f.Face.Status == FaceStatus.Confirmed ? 0 : 1).ThenBy(f => f.Face.Distance ?? 0).ThenBy(f => f.Id.Media, StringComparer.Ordinal).ThenBy(f => f.Id.Face)];
-        return new PersonDetail(Summarise(person, faces), detail);
+        return new PersonDetail(Summarise(person, faces, SingleFaceMedia(all)), detail);
     }
 
     /// <summary>The faces waiting for review (suggested), those for named people first, closest first.</summary>
@@ -457,13 +459,21 @@ public sealed class PeopleService(TroveLibrary library)
 
     public static string Describe(Person p) => p.Name is null ? $"unnamed person {p.Id}" : $"'{p.Name}' ({p.Id})";
 
-    private static PersonSummary Summarise(Person person, IEnumerable<IndexedFace> faces)
+    // The cover: the one a person chose, else a confirmed face — from a picture with only that face when there is one
+    // (the source's "prefer single-face images for reference use"), else any face of theirs.
+    private static PersonSummary Summarise(Person person, IEnumerable<IndexedFace> faces, HashSet<string> singles)
     {
         var list = faces.ToList();
         var confirmed = list.Where(f => f.Status == FaceStatus.Confirmed).ToList();
-        var cover = person.Cover is { } c ? new FaceId(c.Media, c.Face) : confirmed.Count > 0 ? new FaceId(confirmed[0].MediaId, confirmed[0].FaceId) : list.Count > 0 ? new FaceId(list[0].MediaId, list[0].FaceId) : (FaceId?)null;
+        var best = confirmed.OrderBy(f => singles.Contains(f.MediaId) ? 0 : 1).FirstOrDefault()
+            ?? list.OrderBy(f => singles.Contains(f.MediaId) ? 0 : 1).FirstOrDefault();
+        var cover = person.Cover is { } c ? new FaceId(c.Media, c.Face) : best is null ? (FaceId?)null : new FaceId(best.MediaId, best.FaceId);
         return new PersonSummary(person, confirmed.Count, list.Count(f => f.Status == FaceStatus.Suggested), list.Select(f => f.MediaId).Distinct(StringComparer.Ordinal).Count(), cover);
     }
+
+    // Media with exactly one counted face (usable, not rejected).
+    private static HashSet<string> SingleFaceMedia(IEnumerable<IndexedFace> faces) =>
+        [.. faces.Where(f => f.Usable && f.Status != FaceStatus.Rejected).GroupBy(f => f.MediaId, StringComparer.Ordinal).Where(g => g.Count() == 1).Select(g => g.Key)];
 
     private void Decided(FaceEntry face)
     {
