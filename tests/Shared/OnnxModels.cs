@@ -478,6 +478,121 @@ public static class OnnxModels
             .ToModel();
     }
 
+    /// <summary>
+    /// A face detector in YuNet's (<c>"yunet"</c>) or RetinaFace's (<c>"retinaface"</c>) output layout that always finds
+    /// one face: the <paramref name="side"/>-pixel square centred at (<paramref name="cx"/>, <paramref name="cy"/>) of a
+    /// 640² input, with <see cref="FaceLandmarkOffsets"/> as landmarks (stride-32 units) and score 0.95, encoded the way
+    /// each layout's reference decoder reads it (YuNet: cls/obj/bbox/kps per stride 8/16/32; RetinaFace: loc/conf/landms
+    /// over the default prior boxes). The input is read (and multiplied by zero) so the graph is a real function of it.
+    /// </summary>
+    public static byte[] ConstantFaceDetector(string layout, double cx = 160, double cy = 160, double side = 128, int size = 640)
+    {
+        var graph = new OnnxGraph("trove_constant_face_detector")
+            .Input("input", OnnxDataType.Float, [1, 3, size, size])
+            .Initializer("zero", [], [0f])
+            .Node("ReduceMean", ["input"], ["mean"], OnnxAttribute.Int("keepdims", 0))
+            .Node("Mul", ["mean", "zero"], ["nothing"]);
+        var lx = new double[5];
+        var ly = new double[5];
+        for (var p = 0; p < 5; p++)
+        {
+            lx[p] = cx + (FaceLandmarkOffsets[2 * p] * side / 4);
+            ly[p] = cy + (FaceLandmarkOffsets[(2 * p) + 1] * side / 4);
+        }
+
+        void Constant(string name, long[] shape, float[] values) =>
+            graph.Output(name, OnnxDataType.Float, shape)
+                .Initializer(name + "_values", shape, values)
+                .Node("Add", [name + "_values", "nothing"], [name]);
+
+        if (layout == "yunet")
+        {
+            var names = new[] { "cls", "obj", "bbox", "kps" };
+            var widths = new[] { 1, 1, 4, 10 };
+            foreach (var (part, k) in names.Select((n, k) => (n, k)))
+            {
+                foreach (var stride in new[] { 8, 16, 32 })
+                {
+                    var cols = size / stride;
+                    var cells = cols * (size / stride);
+                    var values = new float[cells * widths[k]];
+                    if (stride == 32)
+                    {
+                        var (c, r) = ((int)(cx / stride), (int)(cy / stride));
+                        var i = (r * cols) + c;
+                        switch (part)
+                        {
+                            case "cls" or "obj": values[i] = 0.95f; break;
+                            case "bbox":
+                                values[(i * 4) + 0] = (float)((cx / stride) - c);
+                                values[(i * 4) + 1] = (float)((cy / stride) - r);
+                                values[(i * 4) + 2] = (float)Math.Log(side / stride);
+                                values[(i * 4) + 3] = (float)Math.Log(side / stride);
+                                break;
+                            default:
+                                for (var p = 0; p < 5; p++)
+                                {
+                                    values[(i * 10) + (2 * p)] = (float)((lx[p] / stride) - c);
+                                    values[(i * 10) + (2 * p) + 1] = (float)((ly[p] / stride) - r);
+                                }
+
+                                break;
+                        }
+                    }
+
+                    Constant($"{part}_{stride}", [1, cells, widths[k]], values);
+                }
+            }
+
+            return graph.ToModel();
+        }
+
+        // RetinaFace: priors row by row per step, two sizes per cell (16/32, 64/128, 256/512); the face on the stride-32
+        // prior of size 256 whose centre is nearest.
+        var priors = new List<(double X, double Y, double S)>();
+        foreach (var (step, sizes) in new[] { (8, new[] { 16, 32 }), (16, new[] { 64, 128 }), (32, new[] { 256, 512 }) })
+        {
+            for (var i = 0; i < size / step; i++)
+            {
+                for (var j = 0; j < size / step; j++)
+                {
+                    foreach (var m in sizes)
+                    {
+                        priors.Add(((j + 0.5) * step, (i + 0.5) * step, m));
+                    }
+                }
+            }
+        }
+
+        var n = priors.Count;
+        var best = priors.Select((p, i) => (p, i)).Where(x => x.p.S == 256).OrderBy(x => Math.Abs(x.p.X - cx) + Math.Abs(x.p.Y - cy)).First();
+        var (pr, at) = (best.p, best.i);
+        var loc = new float[n * 4];
+        var conf = new float[n * 2];
+        var landms = new float[n * 10];
+        for (var i = 0; i < n; i++)
+        {
+            conf[i * 2] = 1f;
+        }
+
+        conf[at * 2] = 0.05f;
+        conf[(at * 2) + 1] = 0.95f;
+        loc[at * 4] = (float)((cx - pr.X) / (0.1 * pr.S));
+        loc[(at * 4) + 1] = (float)((cy - pr.Y) / (0.1 * pr.S));
+        loc[(at * 4) + 2] = (float)(Math.Log(side / pr.S) / 0.2);
+        loc[(at * 4) + 3] = (float)(Math.Log(side / pr.S) / 0.2);
+        for (var p = 0; p < 5; p++)
+        {
+            landms[(at * 10) + (2 * p)] = (float)((lx[p] - pr.X) / (0.1 * pr.S));
+            landms[(at * 10) + (2 * p) + 1] = (float)((ly[p] - pr.Y) / (0.1 * pr.S));
+        }
+
+        Constant("loc", [1, n, 4], loc);
+        Constant("conf", [1, n, 2], conf);
+        Constant("landms", [1, n, 10], landms);
+        return graph.ToModel();
+    }
+
     public static string Write(string path, byte[] model)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -275,4 +275,39 @@ public sealed class FacePipelineTests : IAsyncLifetime
         Assert.Contains("has no face 7", badFace.Message, StringComparison.Ordinal);
         Assert.Empty(_library.People.All());
     }
+
+    [Theory]
+    [InlineData("yunet")]
+    [InlineData("retinaface")]
+    public async Task YuNet_and_RetinaFace_outputs_are_decoded_like_their_reference_code(string layout)
+    {
+        var model = OnnxModels.Write(Path.Combine(_folder.Path, $"{layout}.onnx"), OnnxModels.ConstantFaceDetector(layout, cx: 480, cy: 160));
+        var registry = new ModelRegistry(_library);
+
+        // Registered without its layout, the model is refused with the parameter that fixes it.
+        var refused = await Assert.ThrowsAnyAsync<TroveException>(() => registry.AddAsync(new ModelAddRequest("det", ModelKinds.FaceDetector, model, "1"), Ct));
+        Assert.Equal("model-signature", refused.Code);
+        Assert.Contains($"\"layout\":\"{layout}\"", refused.Message, StringComparison.Ordinal);
+
+        await registry.AddAsync(new ModelAddRequest("det", ModelKinds.FaceDetector, model, "1", Parameters: new System.Text.Json.Nodes.JsonObject { ["layout"] = layout, ["autoFaces"] = false }), Ct);
+        var arcface = OnnxModels.Write(Path.Combine(_folder.Path, "arcface.onnx"), OnnxModels.FaceEmbedder());
+        await registry.AddAsync(new ModelAddRequest("arcface", ModelKinds.FaceEmbedder, arcface, "1"), Ct);
+        var a = await ImportAsync("a", new FaceSquare(480, 160, Red));
+        var run = await new FaceRunner(_library).RunAsync([a], false, cluster: false, null, Ct);
+        Assert.Equal(1, run.Usable);
+
+        // The box and landmarks the constant outputs encode, read back through the layout's decoding (centre 480,160,
+        // side 128), in the image's pixels; the aligned crop of the red square embeds like a red face.
+        var face = Assert.Single(FacesOf(a));
+        Assert.InRange(face.Box.X, 415, 417);
+        Assert.InRange(face.Box.Y, 95, 97);
+        Assert.InRange(face.Box.W, 127, 129);
+        Assert.InRange(face.Box.H, 127, 129);
+        Assert.InRange(face.Score, 0.94f, 0.96f);
+        Assert.Equal(5, face.Landmarks.Count);
+        Assert.InRange(face.Landmarks[0].X, 480 + (OnnxModels.FaceLandmarkOffsets[0] * 32) - 1, 480 + (OnnxModels.FaceLandmarkOffsets[0] * 32) + 1);
+        Assert.InRange(face.Landmarks[2].Y, 160 + (OnnxModels.FaceLandmarkOffsets[5] * 32) - 1, 160 + (OnnxModels.FaceLandmarkOffsets[5] * 32) + 1);
+        Assert.InRange(Math.Abs(face.Quality.Yaw), 0, 5);
+        Assert.Equal("arcface@1", face.Embedder);
+    }
 }

@@ -58,15 +58,19 @@ public sealed record ActiveFaceModels(
 }
 
 /// <summary>
-/// A loaded SCRFD-style detector: one float input <c>[1,3,S,S]</c>; outputs in InsightFace's order — the scores of each
-/// stride, then the box distances of each stride, then (optionally) the landmark offsets of each stride, each
-/// <c>[positions × anchors, 1|4|10]</c> with or without a leading batch dimension. Thread-safe.
+/// A loaded face detector: one float input <c>[1,3,S,S]</c>; outputs in the layout its parameters name
+/// (<see cref="FaceLayouts"/>). SCRFD: in InsightFace's order — the scores of each stride, then the box distances of
+/// each stride, then (optionally) the landmark offsets of each stride, each <c>[positions × anchors, 1|4|10]</c> with or
+/// without a leading batch dimension; YuNet: cls, obj, bbox, kps of each stride; RetinaFace: loc, conf, landmarks over
+/// prior boxes. Thread-safe.
 /// </summary>
 public sealed class FaceDetector : IDisposable
 {
     private readonly IInferenceSession _session;
     private readonly string _input;
     private readonly bool _landmarks;
+    private readonly int[] _map;
+    private readonly List<(double Cx, double Cy, double W, double H)>? _priors;
 
     private FaceDetector(string reference, FaceDetectorParameters parameters, IInferenceSession session, string file)
     {
@@ -86,20 +90,69 @@ public sealed class FaceDetector : IDisposable
             throw Signature(file, $"takes [{string.Join(",", shape)}] but inputSize is {parameters.InputSize}; set \"inputSize\" to the model's input side");
         }
 
-        if (signature.Outputs.Count != 2 * levels && signature.Outputs.Count != 3 * levels)
+        var outputs = signature.Outputs;
+        switch (parameters.Layout)
         {
-            throw Signature(file, $"gives {signature.Outputs.Count} outputs ({Describe(signature.Outputs)}); an SCRFD-style detector with strides {string.Join("/", parameters.Strides)} gives {2 * levels} (scores, boxes) or {3 * levels} (and landmarks)");
-        }
+            case FaceLayouts.YuNet:
+                // OpenCV Zoo's names (cls_8 … kps_32); otherwise its order: cls, obj, bbox, kps of each stride.
+                _map = new int[4 * levels];
+                string[] parts = ["cls", "obj", "bbox", "kps"];
+                int[] widths = [1, 1, 4, 10];
+                if (outputs.Count != 4 * levels)
+                {
+                    throw Signature(file, $"gives {outputs.Count} outputs ({Describe(outputs)}); a YuNet detector with strides {string.Join("/", parameters.Strides)} gives {4 * levels}: cls, obj, bbox and kps of each stride{Hint(outputs, levels)}");
+                }
 
-        _landmarks = signature.Outputs.Count == 3 * levels;
-        for (var i = 0; i < signature.Outputs.Count; i++)
-        {
-            var width = (i / levels) switch { 0 => 1, 1 => 4, _ => 10 };
-            var last = signature.Outputs[i].Shape[^1];
-            if (last > 0 && last != width)
-            {
-                throw Signature(file, $"output {signature.Outputs[i].Name} ends in {last} values per anchor; the {(width == 1 ? "scores" : width == 4 ? "boxes" : "landmarks")} of stride {parameters.Strides[i % levels]} take {width}");
-            }
+                for (var k = 0; k < 4; k++)
+                {
+                    for (var l = 0; l < levels; l++)
+                    {
+                        var name = $"{parts[k]}_{parameters.Strides[l]}";
+                        var found = outputs.ToList().FindIndex(o => o.Name == name);
+                        var index = found >= 0 ? found : (k * levels) + l;
+                        var last = outputs[index].Shape[^1];
+                        if (last > 0 && last != widths[k])
+                        {
+                            throw Signature(file, $"output {outputs[index].Name} ends in {last} values per cell; {name} takes {widths[k]}");
+                        }
+
+                        _map[(k * levels) + l] = index;
+                    }
+                }
+
+                _landmarks = true;
+                break;
+            case FaceLayouts.RetinaFace:
+                // loc [1,N,4], conf [1,N,2] and (optionally) landmarks [1,N,10], told apart by their last dimension.
+                int Find(int width) => outputs.ToList().FindIndex(o => o.Shape[^1] == width);
+                _map = [Find(4), Find(2), Find(10)];
+                if (outputs.Count is < 2 or > 3 || _map[0] < 0 || _map[1] < 0 || (outputs.Count == 3 && _map[2] < 0))
+                {
+                    throw Signature(file, $"gives {Describe(outputs)}; a RetinaFace detector gives loc [1,N,4], conf [1,N,2] and landmarks [1,N,10]{Hint(outputs, levels)}");
+                }
+
+                _landmarks = _map[2] >= 0;
+                _priors = RetinaFaceDecoder.Priors(parameters.InputSize, parameters.InputSize, parameters.Strides, parameters.MinSizes);
+                break;
+            default:
+                if (outputs.Count != 2 * levels && outputs.Count != 3 * levels)
+                {
+                    throw Signature(file, $"gives {outputs.Count} outputs ({Describe(outputs)}); an SCRFD-style detector with strides {string.Join("/", parameters.Strides)} gives {2 * levels} (scores, boxes) or {3 * levels} (and landmarks){Hint(outputs, levels)}");
+                }
+
+                _landmarks = outputs.Count == 3 * levels;
+                for (var i = 0; i < outputs.Count; i++)
+                {
+                    var width = (i / levels) switch { 0 => 1, 1 => 4, _ => 10 };
+                    var last = outputs[i].Shape[^1];
+                    if (last > 0 && last != width)
+                    {
+                        throw Signature(file, $"output {outputs[i].Name} ends in {last} values per anchor; the {(width == 1 ? "scores" : width == 4 ? "boxes" : "landmarks")} of stride {parameters.Strides[i % levels]} take {width}{Hint(outputs, levels)}");
+                    }
+                }
+
+                _map = [.. Enumerable.Range(0, outputs.Count)];
+                break;
         }
 
         _input = signature.Inputs[0].Name;
@@ -138,8 +191,10 @@ public sealed class FaceDetector : IDisposable
         ArgumentNullException.ThrowIfNull(pixels);
         var s = Parameters.InputSize;
         var plane = s * s;
-        var pad = (0 - Parameters.Mean) / Parameters.Std;
-        tensor[..(3 * plane)].Fill(pad);
+        var (m0, m1, m2) = (Parameters.Mean[0], Parameters.Mean[1], Parameters.Mean[2]);
+        tensor[..plane].Fill((0 - m0) / Parameters.Std);
+        tensor[plane..(2 * plane)].Fill((0 - m1) / Parameters.Std);
+        tensor[(2 * plane)..(3 * plane)].Fill((0 - m2) / Parameters.Std);
         var bands = pixels.Bands;
         var data = pixels.Data;
         var w = Math.Min(pixels.Width, s);
@@ -153,9 +208,9 @@ public sealed class FaceDetector : IDisposable
                 var (r, g, b) = bands >= 3 ? (data[p], data[p + 1], data[p + 2]) : (data[p], data[p], data[p]);
                 var (c0, c2) = Parameters.Bgr ? (b, r) : (r, b);
                 var o = (y * s) + x;
-                tensor[o] = (c0 - Parameters.Mean) / Parameters.Std;
-                tensor[plane + o] = (g - Parameters.Mean) / Parameters.Std;
-                tensor[(2 * plane) + o] = (c2 - Parameters.Mean) / Parameters.Std;
+                tensor[o] = (c0 - m0) / Parameters.Std;
+                tensor[plane + o] = (g - m1) / Parameters.Std;
+                tensor[(2 * plane) + o] = (c2 - m2) / Parameters.Std;
             }
         }
     }
@@ -166,15 +221,30 @@ public sealed class FaceDetector : IDisposable
         var s = Parameters.InputSize;
         var outputs = _session.Run([new InputTensor(_input, tensor, [1, 3, s, s])], ct);
         var levels = Parameters.Strides.Count;
-        var list = new List<ScrfdLevel>(levels);
-        for (var i = 0; i < levels; i++)
-        {
-            list.Add(new ScrfdLevel(Parameters.Strides[i], outputs[i].Data, outputs[i + levels].Data, _landmarks ? outputs[i + (2 * levels)].Data : null));
-        }
-
         try
         {
-            return ScrfdDecoder.Decode(list, s, s, Parameters.Anchors, Parameters.ScoreThreshold, Parameters.NmsThreshold);
+            switch (Parameters.Layout)
+            {
+                case FaceLayouts.YuNet:
+                    var cells = new List<YuNetLevel>(levels);
+                    for (var l = 0; l < levels; l++)
+                    {
+                        cells.Add(new YuNetLevel(Parameters.Strides[l], outputs[_map[l]].Data, outputs[_map[levels + l]].Data, outputs[_map[(2 * levels) + l]].Data, outputs[_map[(3 * levels) + l]].Data));
+                    }
+
+                    return YuNetDecoder.Decode(cells, s, s, Parameters.ScoreThreshold, Parameters.NmsThreshold);
+                case FaceLayouts.RetinaFace:
+                    return RetinaFaceDecoder.Decode(
+                        outputs[_map[0]].Data, outputs[_map[1]].Data, _landmarks ? outputs[_map[2]].Data : default, _priors!, Parameters.ScoreThreshold, Parameters.NmsThreshold);
+                default:
+                    var list = new List<ScrfdLevel>(levels);
+                    for (var i = 0; i < levels; i++)
+                    {
+                        list.Add(new ScrfdLevel(Parameters.Strides[i], outputs[i].Data, outputs[i + levels].Data, _landmarks ? outputs[i + (2 * levels)].Data : null));
+                    }
+
+                    return ScrfdDecoder.Decode(list, s, s, Parameters.Anchors, Parameters.ScoreThreshold, Parameters.NmsThreshold);
+            }
         }
         catch (ArgumentException ex)
         {
@@ -193,7 +263,17 @@ public sealed class FaceDetector : IDisposable
     internal static string Describe(IReadOnlyList<TensorInfo> tensors) =>
         string.Join(", ", tensors.Select(t => $"{t.Name} {t.ElementType} [{string.Join(",", t.Shape)}]"));
 
-    private TroveException Signature(string file, string what) => new("model-signature", $"Face detector '{Reference}': {file} {what}.", "See docs/faces.md, \"Installing real models\".");
+    private TroveException Signature(string file, string what) => new("model-signature", $"Face detector '{Reference}': {file} {what}.", "See docs/faces.md, \"Models\".");
+
+    // What the outputs look like, when that is another layout than the one set: the parameter to set.
+    private string Hint(IReadOnlyList<TensorInfo> outputs, int levels)
+    {
+        var guess = outputs.Any(o => o.Name.StartsWith("obj_", StringComparison.Ordinal) || o.Name.StartsWith("cls_", StringComparison.Ordinal)) || outputs.Count == 4 * levels
+            ? FaceLayouts.YuNet
+            : outputs.Count is 2 or 3 && outputs.Any(o => o.Shape[^1] == 2) ? FaceLayouts.RetinaFace
+            : outputs.Count == 2 * levels || outputs.Count == 3 * levels ? FaceLayouts.Scrfd : null;
+        return guess is not null && guess != Parameters.Layout ? $" — these outputs look like {guess}'s: register it with --parameters '{{\"layout\":\"{guess}\"}}'" : string.Empty;
+    }
 }
 
 /// <summary>
