@@ -25,15 +25,9 @@ public static partial class TroveCli
                 if (!p.GetValue(now))
                 {
                     var (queued, jobs) = await CaptionJobs.EnqueueAsync(library!, ids, p.GetValue(model), p.GetValue(overwrite), ct).ConfigureAwait(false);
-                    var (workers, warning) = await NoWorkerWarningAsync(ctx, library!, CaptionJobs.Kind, jobs.Count, "caption here and now with 'trove caption generate QUERY --now'", ct).ConfigureAwait(false);
-
-                    ctx.Output.Result(
-                        new { media = ids.Count, model = queued.Model.Id, version = queued.Version.Version, jobs = jobs.Select(j => j.Id), workers, warning },
-                        w => w.WriteLine(ids.Count == 0
-                            ? "No media match; nothing was queued."
-                            : $"Queued {jobs.Count} caption job(s) with {queued.Reference} for {ids.Count} media: {string.Join(", ", jobs.Select(j => j.Id))}. "
-                                + (workers.Count > 0 ? $"Worker {string.Join(", ", workers)} will run them." : "They run once a worker ('trove worker' or 'trove serve') is started.")));
-                    return 0;
+                    return await ReportQueuedAsync(
+                        ctx, library!, CaptionJobs.Kind, ids.Count, jobs, "caption", queued.Reference, "caption here and now with 'trove caption generate QUERY --now'",
+                        new Dictionary<string, object> { ["model"] = queued.Model.Id, ["version"] = queued.Version.Version }, ct).ConfigureAwait(false);
                 }
 
                 var generator = new CaptionGenerator(library!);

@@ -22,14 +22,9 @@ public static partial class TroveCli
                 if (!p.GetValue(now))
                 {
                     var jobs = await EmbedJobs.EnqueueAsync(library!, ids, p.GetValue(force), TimeSpan.Zero, ct).ConfigureAwait(false);
-                    var (workers, warning) = await NoWorkerWarningAsync(ctx, library!, EmbedJobs.Kind, jobs.Count, "embed here and now with 'trove embed QUERY --now'", ct).ConfigureAwait(false);
-                    ctx.Output.Result(
-                        new { model = active.Reference, media = ids.Count, jobs = jobs.Select(j => j.Id), workers, warning },
-                        w => w.WriteLine(ids.Count == 0
-                            ? "No media match; nothing was queued."
-                            : $"Queued {jobs.Count} embed job(s) for {ids.Count} media with {active.Reference}: {string.Join(", ", jobs.Select(j => j.Id))}. "
-                                + (workers.Count > 0 ? $"Worker {string.Join(", ", workers)} will run them." : "They run once a worker ('trove worker' or 'trove serve') is started.")));
-                    return 0;
+                    return await ReportQueuedAsync(
+                        ctx, library!, EmbedJobs.Kind, ids.Count, jobs, "embed", active.Reference, "embed here and now with 'trove embed QUERY --now'",
+                        new Dictionary<string, object> { ["model"] = active.Reference }, ct).ConfigureAwait(false);
                 }
 
                 var result = await ctx.Output.WithProgressAsync("embed", progress => new EmbedRunner(library!).RunAsync(ids, p.GetValue(force), progress, ct)).ConfigureAwait(false);

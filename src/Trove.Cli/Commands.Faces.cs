@@ -53,14 +53,9 @@ public static partial class TroveCli
                 if (!p.GetValue(now))
                 {
                     var jobs = await FaceJobs.EnqueueAsync(library!, ids, p.GetValue(force), TimeSpan.Zero, ct).ConfigureAwait(false);
-                    var (workers, warning) = await NoWorkerWarningAsync(ctx, library!, FaceJobs.Kind, jobs.Count, "scan here and now with 'trove faces detect QUERY --now'", ct).ConfigureAwait(false);
-                    ctx.Output.Result(
-                        new { models, media = ids.Count, jobs = jobs.Select(j => j.Id), workers, warning },
-                        w => w.WriteLine(ids.Count == 0
-                            ? "No media match; nothing was queued."
-                            : $"Queued {jobs.Count} faces job(s) for {ids.Count} media with {models}: {string.Join(", ", jobs.Select(j => j.Id))}. "
-                                + (workers.Count > 0 ? $"Worker {string.Join(", ", workers)} will run them." : "They run once a worker ('trove worker' or 'trove serve') is started.")));
-                    return 0;
+                    return await ReportQueuedAsync(
+                        ctx, library!, FaceJobs.Kind, ids.Count, jobs, "faces", models, "scan here and now with 'trove faces detect QUERY --now'",
+                        new Dictionary<string, object> { ["models"] = models }, ct).ConfigureAwait(false);
                 }
 
                 var r = await ctx.Output.WithProgressAsync("faces", progress => new FaceRunner(library!).RunAsync(ids, p.GetValue(force), !p.GetValue(noCluster), progress, ct)).ConfigureAwait(false);

@@ -29,17 +29,7 @@ public static partial class TroveCli
                 if (!p.GetValue(now))
                 {
                     var jobs = await SuggestionJobs.EnqueueAsync(library!, ids, p.GetValue(force), TimeSpan.Zero, ct).ConfigureAwait(false);
-                    var (workers, warning) = await NoWorkerWarningAsync(ctx, library!, SuggestionJobs.Kind, jobs.Count, "run the taggers here and now with 'trove suggest QUERY --now'", ct).ConfigureAwait(false);
-
-                    ctx.Output.Result(
-                        new { media = ids.Count, jobs = jobs.Select(j => j.Id), workers, warning },
-                        w => w.WriteLine(ids.Count == 0
-                            ? "No media match; nothing was queued."
-                            : $"Queued {jobs.Count} suggestion job(s) for {ids.Count} media: {string.Join(", ", jobs.Select(j => j.Id))}. "
-                                + (workers.Count > 0
-                                    ? $"Worker {string.Join(", ", workers)} will run them."
-                                    : "They run once a worker ('trove worker' or 'trove serve') is started.")));
-                    return 0;
+                    return await ReportQueuedAsync(ctx, library!, SuggestionJobs.Kind, ids.Count, jobs, "suggestion", null, "run the taggers here and now with 'trove suggest QUERY --now'", new Dictionary<string, object>(), ct).ConfigureAwait(false);
                 }
 
                 using var runner = new TaggerRunner(library!);
@@ -120,6 +110,28 @@ public static partial class TroveCli
                 + $"Start one with 'trove worker' (or 'trove serve', which runs one), or {instead}.";
             await ctx.Output.Err.WriteLineAsync("warning: " + warning).ConfigureAwait(false);
             return (workers, warning);
+        }
+
+        /// <summary>
+        /// What every "queue jobs for a query's media" command prints: <paramref name="extra"/> and the media count, the
+        /// job ids, the live workers that run <paramref name="kind"/> and (when none does) the warning; in words,
+        /// "Queued N NOUN job(s) for M media[ with WITH]: ids." and who will run them. Returns the exit code, 0.
+        /// </summary>
+        private static async Task<int> ReportQueuedAsync(
+            CliContext ctx, Trove.Application.TroveLibrary library, string kind, int media, IReadOnlyList<JobRecord> jobs, string noun, string? with, string instead, IReadOnlyDictionary<string, object> extra, CancellationToken ct)
+        {
+            var (workers, warning) = await NoWorkerWarningAsync(ctx, library, kind, jobs.Count, instead, ct).ConfigureAwait(false);
+            var json = new Dictionary<string, object>(extra) { ["media"] = media, ["jobs"] = jobs.Select(j => j.Id).ToList(), ["workers"] = workers };
+            if (warning is not null)
+            {
+                json["warning"] = warning;
+            }
+
+            ctx.Output.Result(json, w => w.WriteLine(media == 0
+                ? "No media match; nothing was queued."
+                : $"Queued {jobs.Count} {noun} job(s) for {media} media{(with is null ? string.Empty : " with " + with)}: {string.Join(", ", jobs.Select(j => j.Id))}. "
+                    + (workers.Count > 0 ? $"Worker {string.Join(", ", workers)} will run them." : "They run once a worker ('trove worker' or 'trove serve') is started.")));
+            return 0;
         }
 
         /// <summary>trove suggestions list ID [--status S] — a media's suggestions.</summary>

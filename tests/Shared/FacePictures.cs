@@ -17,6 +17,34 @@ public static class FacePictures
     public static readonly byte[] Green = [20, 255, 20];
     public static readonly byte[] Blue = [20, 20, 255];
 
+    /// <summary>
+    /// The pictures the face tests share: three red faces (a, b, c) and three green ones (a, d, e) — two groups of
+    /// three, one per person, with the generated embedder — and a lone blue face (c). In the image's pixels the red face
+    /// of b is the box (96, 96, 128, 128); a's green one is at (416, 416), c's red at (416, 96), c's blue at (96, 416),
+    /// d's green at (96, 96), e's at (416, 96).
+    /// </summary>
+    public static IReadOnlyList<(string Name, FaceSquare[] Squares)> TwoPeople { get; } =
+    [
+        ("a", [new FaceSquare(160, 160, Red), new FaceSquare(480, 480, Green)]),
+        ("b", [new FaceSquare(160, 160, Red)]),
+        ("c", [new FaceSquare(480, 160, Red), new FaceSquare(160, 480, Blue)]),
+        ("d", [new FaceSquare(160, 160, Green)]),
+        ("e", [new FaceSquare(480, 160, Green)]),
+    ];
+
+    /// <summary>Adds <see cref="TwoPeople"/> to a library through <paramref name="import"/> (name, squares → media id): the ids of a to e.</summary>
+    public static async Task<(string A, string B, string C, string D, string E)> ImportTwoPeopleAsync(Func<string, FaceSquare[], Task<string>> import)
+    {
+        ArgumentNullException.ThrowIfNull(import);
+        var ids = new List<string>();
+        foreach (var (name, squares) in TwoPeople)
+        {
+            ids.Add(await import(name, squares).ConfigureAwait(false));
+        }
+
+        return (ids[0], ids[1], ids[2], ids[3], ids[4]);
+    }
+
     public static RgbPixels Draw(params FaceSquare[] squares)
     {
         var pixels = TestImages.Solid(Side, Side, 12, 12, 12);

@@ -40,11 +40,7 @@ public sealed class FaceCommandsTests : IDisposable
     public async Task Detect_cluster_name_merge_split_reject_and_search_by_person_from_the_command_line()
     {
         (await Cli.InAsync(Library, "init")).ShouldSucceed();
-        var a = await ImportAsync("a", new FaceSquare(160, 160, Red), new FaceSquare(480, 480, Green));
-        var b = await ImportAsync("b", new FaceSquare(160, 160, Red));
-        var c = await ImportAsync("c", new FaceSquare(480, 160, Red), new FaceSquare(160, 480, Blue));
-        var d = await ImportAsync("d", new FaceSquare(160, 160, Green));
-        var e = await ImportAsync("e", new FaceSquare(480, 160, Green));
+        var (a, b, c, d, e) = await ImportTwoPeopleAsync(ImportAsync);
         var small = await ImportAsync("small", new FaceSquare(320, 320, Red, Size: 64));
 
         // No detector yet: the error says what to register.

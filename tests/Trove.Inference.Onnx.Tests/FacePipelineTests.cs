@@ -97,11 +97,7 @@ public sealed class FacePipelineTests : IAsyncLifetime
     public async Task Faces_are_found_aligned_embedded_clustered_named_and_searchable_by_person()
     {
         await RegisterAsync();
-        var a = await ImportAsync("a", new FaceSquare(160, 160, Red), new FaceSquare(480, 480, Green));
-        var b = await ImportAsync("b", new FaceSquare(160, 160, Red));
-        var c = await ImportAsync("c", new FaceSquare(480, 160, Red), new FaceSquare(160, 480, Blue));
-        var d = await ImportAsync("d", new FaceSquare(160, 160, Green));
-        var e = await ImportAsync("e", new FaceSquare(480, 160, Green));
+        var (a, b, c, d, e) = await ImportTwoPeopleAsync(ImportAsync);
         var small = await ImportAsync("small", new FaceSquare(320, 320, Red, Size: 64));
         var dim = await ImportAsync("dim", new FaceSquare(320, 320, [235, 10, 10]));
         var none = await ImportAsync("none");

@@ -63,11 +63,7 @@ public sealed class PeopleApiTests : IAsyncLifetime
     public async Task People_are_listed_named_merged_split_and_corrected_through_the_api_with_roles_enforced()
     {
         await RegisterAsync();
-        var a = await UploadAsync("alice", "a", new FaceSquare(160, 160, Red), new FaceSquare(480, 480, Green));
-        var b = await UploadAsync("alice", "b", new FaceSquare(160, 160, Red));
-        var c = await UploadAsync("alice", "c", new FaceSquare(480, 160, Red), new FaceSquare(160, 480, Blue));
-        var d = await UploadAsync("bob", "d", new FaceSquare(160, 160, Green));
-        var e = await UploadAsync("bob", "e", new FaceSquare(480, 160, Green));
+        var (a, b, c, d, e) = await ImportTwoPeopleAsync((name, squares) => UploadAsync(name is "d" or "e" ? "bob" : "alice", name, squares));
 
         // Detection is queued by moderators only; the job kind is faces.
         Assert.Equal(HttpStatusCode.Forbidden, (await SendAsync("alice", HttpMethod.Post, "/api/faces/detect", new { query = "" })).StatusCode);

@@ -23,14 +23,8 @@ public sealed class PeopleUiTests(BrowserFixture browser) : RestoreUiTest(browse
         var embedder = OnnxModels.Write(Path.Combine(Server.Scratch, "arcface.onnx"), OnnxModels.FaceEmbedder());
         await registry.AddAsync(new ModelAddRequest("scrfd", ModelKinds.FaceDetector, detector, "1", Parameters: new System.Text.Json.Nodes.JsonObject { ["autoFaces"] = false }), Ct);
         await registry.AddAsync(new ModelAddRequest("arcface", ModelKinds.FaceEmbedder, embedder, "1"), Ct);
-        var ids = new Dictionary<string, string>
-        {
-            ["a"] = await ImportPngAsync("alice", "a.png", Draw(new FaceSquare(160, 160, Red), new FaceSquare(480, 480, Green))),
-            ["b"] = await ImportPngAsync("alice", "b.png", Draw(new FaceSquare(160, 160, Red))),
-            ["c"] = await ImportPngAsync("alice", "c.png", Draw(new FaceSquare(480, 160, Red), new FaceSquare(160, 480, Blue))),
-            ["d"] = await ImportPngAsync("alice", "d.png", Draw(new FaceSquare(160, 160, Green))),
-            ["e"] = await ImportPngAsync("alice", "e.png", Draw(new FaceSquare(480, 160, Green))),
-        };
+        var (a, b, c, d, e) = await ImportTwoPeopleAsync((name, squares) => ImportPngAsync("alice", name + ".png", Draw(squares)));
+        var ids = new Dictionary<string, string> { ["a"] = a, ["b"] = b, ["c"] = c, ["d"] = d, ["e"] = e };
         var run = await new FaceRunner(Library).RunAsync([.. ids.Values], force: false, cluster: true, null, Ct);
         Assert.Equal(7, run.Usable);
         return ids;
