@@ -2,11 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Trove.Application.Faces;
-using Trove.Application.Inference;
 using Trove.Application.Jobs;
 using Trove.Application.Models;
 using Trove.Domain.Models;
-using Trove.Inference.Onnx;
 using Trove.Testing;
 using static Trove.Testing.FacePictures;
 
@@ -19,13 +17,11 @@ namespace Trove.Server.Tests;
 /// </summary>
 public sealed class PeopleApiTests : IAsyncLifetime
 {
-    private static readonly Lazy<IInferenceEngine> Onnx = new(() => OnnxInferenceEngine.Create(new OnnxOptions()));
     private TestServer _server = null!;
 
     public async Task InitializeAsync()
     {
-        Assert.True(Onnx.Value.Status.Available, $"ONNX Runtime is needed for this test (make deps): {Onnx.Value.Status.Message}");
-        _server = await TestServer.StartAsync(inference: Onnx.Value);
+        _server = await TestServer.StartWithOnnxAsync();
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();

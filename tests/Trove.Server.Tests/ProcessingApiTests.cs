@@ -1,11 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Trove.Application.Inference;
 using Trove.Application.Jobs;
 using Trove.Application.Models;
 using Trove.Domain.Models;
-using Trove.Inference.Onnx;
 using Trove.Testing;
 
 namespace Trove.Server.Tests;
@@ -17,13 +15,11 @@ namespace Trove.Server.Tests;
 /// </summary>
 public sealed class ProcessingApiTests : IAsyncLifetime
 {
-    private static readonly Lazy<IInferenceEngine> Onnx = new(() => OnnxInferenceEngine.Create(new OnnxOptions()));
     private TestServer _server = null!;
 
     public async Task InitializeAsync()
     {
-        Assert.True(Onnx.Value.Status.Available, $"ONNX Runtime is needed for this test (make deps): {Onnx.Value.Status.Message}");
-        _server = await TestServer.StartAsync(inference: Onnx.Value);
+        _server = await TestServer.StartWithOnnxAsync();
         var model = OnnxModels.Write(Path.Combine(_server.Scratch, "nearest2.onnx"), OnnxModels.NearestUpscaler(2));
         await new ModelRegistry(_server.Library).AddAsync(
             new ModelAddRequest("nearest2", ModelKinds.Upscaler, model, "1", Name: "Nearest ×2", Parameters: new JsonObject { ["scale"] = 2, ["tileSize"] = 48, ["tileOverlap"] = 8 }),

@@ -1,10 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Trove.Application.Embeddings;
-using Trove.Application.Inference;
 using Trove.Application.Models;
 using Trove.Domain.Models;
-using Trove.Inference.Onnx;
 using Trove.Testing;
 
 namespace Trove.Server.Tests;
@@ -16,13 +14,11 @@ namespace Trove.Server.Tests;
 /// </summary>
 public sealed class SemanticApiTests : IAsyncLifetime
 {
-    private static readonly Lazy<IInferenceEngine> Onnx = new(() => OnnxInferenceEngine.Create(new OnnxOptions()));
     private TestServer _server = null!;
 
     public async Task InitializeAsync()
     {
-        Assert.True(Onnx.Value.Status.Available, $"ONNX Runtime is needed for this test (make deps): {Onnx.Value.Status.Message}");
-        _server = await TestServer.StartAsync(inference: Onnx.Value);
+        _server = await TestServer.StartWithOnnxAsync();
     }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();

@@ -59,6 +59,18 @@ public sealed class TestServer : IAsyncDisposable
         ["vic"] = Role.Viewer,
     };
 
+    private static readonly Lazy<Trove.Application.Inference.IInferenceEngine> Onnx = new(() => Trove.Inference.Onnx.OnnxInferenceEngine.Create(new Trove.Inference.Onnx.OnnxOptions()));
+
+    /// <summary>The real ONNX Runtime, one per test process; a test that needs it fails with what to install when it is missing.</summary>
+    public static Trove.Application.Inference.IInferenceEngine RequireOnnx()
+    {
+        Assert.True(Onnx.Value.Status.Available, $"ONNX Runtime is needed for this test (make deps): {Onnx.Value.Status.Message}");
+        return Onnx.Value;
+    }
+
+    /// <summary>A server whose library runs models on the real ONNX Runtime.</summary>
+    public static Task<TestServer> StartWithOnnxAsync(Action<ServerSettings>? configure = null) => StartAsync(configure, inference: RequireOnnx());
+
     /// <param name="library">Changes to the library's options (e.g. suggestion settings) before it opens.</param>
     /// <param name="inference">The inference engine (e.g. the real ONNX Runtime); by default none is available.</param>
     /// <param name="remote">Remote model providers (e.g. the real HTTP client against a fake provider); by default none.</param>
