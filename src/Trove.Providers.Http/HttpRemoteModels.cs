@@ -149,6 +149,40 @@ public sealed class HttpRemoteModels : IRemoteModels, IDisposable
 
     public void Dispose() => _owned?.Dispose();
 
+    /// <summary>
+    /// One GraphQL query (<c>POST {url}</c> with <c>{"query", "variables"}</c>), the key (when the provider names its
+    /// variable) in <paramref name="keyHeader"/>, through the provider's lane (rate limit, cool-down, retries, timeout).
+    /// Answers <c>data</c>; a GraphQL <c>errors</c> array is a failure naming the first message (retried only when it
+    /// says the service is busy), so is an answer without <c>data</c>.
+    /// </summary>
+    public async Task<JsonElement> GraphQlAsync(ProviderDefinition provider, string operation, string query, System.Text.Json.Nodes.JsonObject variables, string keyHeader, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new System.Text.Json.Nodes.JsonObject { ["query"] = query, ["variables"] = variables.DeepClone() });
+        var call = NewCall(provider, operation, new Uri(provider.Url), body, "application/json", ReadGraphQl, keyHeader: keyHeader, keyScheme: string.Empty);
+        var result = await ExecuteAsync(call, call.Lane.Pipeline, ct).ConfigureAwait(false);
+        return (JsonElement)result.Payload!;
+    }
+
+    private static AttemptResult ReadGraphQl(ProviderCall call, JsonElement root, int status)
+    {
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
+        {
+            var first = errors[0];
+            var message = first.ValueKind == JsonValueKind.Object && first.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() ?? "?" : first.ToString();
+            var busy = message.Contains("rate limit", StringComparison.OrdinalIgnoreCase) || message.Contains("too many", StringComparison.OrdinalIgnoreCase);
+            return AttemptResult.Fail(busy ? FailureKind.RateLimited : FailureKind.BadResponse, retryable: busy, status,
+                message: $"the GraphQL answer has {errors.GetArrayLength()} error(s): {Redaction.OneLine(message, call.Key, 200)}");
+        }
+
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object)
+        {
+            return AttemptResult.Fail(FailureKind.BadResponse, retryable: false, status, message: "the GraphQL answer has no \"data\"");
+        }
+
+        return AttemptResult.Success(data.Clone(), status);
+    }
+
     private ProviderCall NewCall(
         ProviderDefinition provider,
         string operation,
@@ -158,7 +192,9 @@ public sealed class HttpRemoteModels : IRemoteModels, IDisposable
         Func<ProviderCall, JsonElement, int, AttemptResult>? parse,
         Func<ProviderCall, byte[], string?, int, AttemptResult?>? readRaw = null,
         string accept = "application/json",
-        int? maxResponseBytes = null)
+        int? maxResponseBytes = null,
+        string keyHeader = "Authorization",
+        string keyScheme = "Bearer ")
     {
         var client = _clients.CreateClient(ClientName);
         client.Timeout = Timeout.InfiniteTimeSpan; // the pipeline's per-attempt timeout rules
@@ -175,6 +211,8 @@ public sealed class HttpRemoteModels : IRemoteModels, IDisposable
             ReadRaw = readRaw,
             Accept = accept,
             MaxResponseBytes = maxResponseBytes,
+            KeyHeader = keyHeader,
+            KeyScheme = keyScheme,
             Client = client,
             Lane = _lanes.Get(provider, _options),
             Logger = _logger,

@@ -35,6 +35,11 @@ internal sealed class ProviderCall
     /// <summary>Reads a 2xx answer as bytes (body, media type, status) before any JSON: a result, or null to read it as JSON with <see cref="Parse"/>.</summary>
     public Func<ProviderCall, byte[], string?, int, AttemptResult?>? ReadRaw { get; init; }
 
+    /// <summary>The header the key goes in and what precedes it: <c>Authorization: Bearer KEY</c>, or a stash-box's <c>ApiKey: KEY</c>.</summary>
+    public string KeyHeader { get; init; } = "Authorization";
+
+    public string KeyScheme { get; init; } = "Bearer ";
+
     /// <summary>The Accept header.</summary>
     public string Accept { get; init; } = "application/json";
 
@@ -73,7 +78,7 @@ internal sealed class ProviderCall
         request.Headers.TryAddWithoutValidation("User-Agent", HttpRemoteModels.UserAgent);
         if (call.Key is { } key)
         {
-            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+            request.Headers.TryAddWithoutValidation(call.KeyHeader, call.KeyScheme + key);
         }
 
         HttpResponseMessage response;

@@ -17,6 +17,8 @@ internal sealed class SpacedRateLimiter : RateLimiter
     private bool _started;
     private long _queued;
     private long _granted;
+    private long _lastGrant;
+    private bool _grantedOnce;
 
     public SpacedRateLimiter(int requestsPerMinute, TimeProvider time)
     {
@@ -63,6 +65,8 @@ internal sealed class SpacedRateLimiter : RateLimiter
 
             _started = true;
             _next = now + _interval;
+            _grantedOnce = true;
+            _lastGrant = now;
         }
 
         Interlocked.Increment(ref _granted);
@@ -89,11 +93,31 @@ internal sealed class SpacedRateLimiter : RateLimiter
         Interlocked.Increment(ref _queued);
         try
         {
-            // A timer may fire a little early (millisecond rounding): wait again until the slot has really come.
-            for (var now = _time.GetTimestamp(); now < slot; now = _time.GetTimestamp())
+            // A timer may fire a little early (millisecond rounding): wait again until the slot has really come. And a
+            // caller woken late (the process stalled, a GC pause) must not go out together with the callers queued behind
+            // it: each grant is also at least one interval after the previous grant as it really happened, and the
+            // schedule moves back by what was lost.
+            while (true)
             {
-                var wait = _time.GetElapsedTime(now, slot);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), _time, cancellationToken).ConfigureAwait(false);
+                for (var now = _time.GetTimestamp(); now < slot; now = _time.GetTimestamp())
+                {
+                    var wait = _time.GetElapsedTime(now, slot);
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), _time, cancellationToken).ConfigureAwait(false);
+                }
+
+                lock (_lock)
+                {
+                    var now = _time.GetTimestamp();
+                    if (!_grantedOnce || now >= _lastGrant + _interval)
+                    {
+                        _grantedOnce = true;
+                        _lastGrant = now;
+                        _next = Math.Max(_next, now + _interval);
+                        break;
+                    }
+
+                    slot = _lastGrant + _interval;
+                }
             }
         }
         catch (OperationCanceledException)

@@ -41,6 +41,32 @@ public sealed class RateLimiterTests
     }
 
     [Fact]
+    public async Task CallersWokenLate_DoNotGoOutTogether()
+    {
+        // Three callers queue for slots 0 s, 1 s and 2 s; then the process "stalls" for 10 s (the clock jumps): the ones
+        // still waiting are released one interval after each other, counted from when the grants really happen.
+        var clock = new ManualClock();
+        using var limiter = new SpacedRateLimiter(60, clock);
+        var first = limiter.AcquireAsync(1).AsTask();
+        var second = limiter.AcquireAsync(1).AsTask();
+        var third = limiter.AcquireAsync(1).AsTask();
+        Assert.True(first.IsCompletedSuccessfully);
+        clock.Advance(TimeSpan.FromSeconds(10));
+
+        // Both timers are due; one caller goes now, the other one interval after it (whichever was first to the lock).
+        await Task.WhenAny(second, third);
+        Assert.True(second.IsCompleted ^ third.IsCompleted, "both late callers went out at once");
+        var later = second.IsCompleted ? third : second;
+        clock.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.False(later.IsCompleted);
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        (await later).Dispose();
+        (await second).Dispose();
+        (await third).Dispose();
+        (await first).Dispose();
+    }
+
+    [Fact]
     public void ARefusal_SaysWhenTheNextPermitComes()
     {
         var clock = new ManualClock();
