@@ -102,6 +102,9 @@ public sealed class PeopleApiTests : IAsyncLifetime
         Assert.Equal("7c1e", (string?)named["person"]!["externalIds"]!["stashdb"]);
         Assert.Equal(Sorted(a, b, c), await FindAsync("person:alice"));
         await TestServer.ProblemAsync(await SendAsync("mod", HttpMethod.Patch, $"/api/people/{green}", new { name = "alice liddell" }), HttpStatusCode.Conflict, "person-name-taken");
+        // A request with one bad part changes nothing: the name is not given when the cover is refused.
+        await TestServer.ProblemAsync(await SendAsync("mod", HttpMethod.Patch, $"/api/people/{green}", new { name = "Bob", cover = $"{b}#1" }), HttpStatusCode.BadRequest, "cover-not-confirmed");
+        Assert.Null(_server.Library.People.Get(green)!.Name);
         await TestServer.ProblemAsync(await _server.As("vic").GetAsync(new Uri("/api/people/Nobody", UriKind.Relative)), HttpStatusCode.NotFound, "person-not-found");
         var detail = await GetAsync("vic", "/api/people/alice");
         Assert.Equal(red, (string?)detail["person"]!["id"]);

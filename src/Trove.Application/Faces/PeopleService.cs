@@ -189,18 +189,65 @@ public sealed class PeopleService(TroveLibrary library)
         return person;
     }
 
+    /// <summary>
+    /// Several changes to one person at once (the API's PATCH): a name, an edit, hidden, a cover. Every part is checked
+    /// before anything is written — a name another person has, a bad source name, a cover that is not (and will not be,
+    /// by this naming) a confirmed face of theirs — so a refused request changes nothing. Answers the faces the naming
+    /// confirmed.
+    /// </summary>
+    public async Task<int> PatchAsync(string reference, string? name, PersonEdit? edit, bool? hidden, string? cover, CancellationToken ct)
+    {
+        var person = Resolve(reference);
+        if (name is not null)
+        {
+            var clean = CleanName(name);
+            if (library.People.All().FirstOrDefault(p => p.Id != person.Id && p.IsNamed(clean)) is { } other)
+            {
+                throw new TroveUsageException("person-name-taken", $"'{clean}' already names {Describe(other)}.", $"If they are the same person, merge them: trove people merge {person.Id} {other.Id}");
+            }
+        }
+
+        ValidateSources(edit);
+        if (cover is not null)
+        {
+            var id = (await ParseFacesAsync([cover], ct).ConfigureAwait(false))[0];
+            var face = library.Files.ReadSidecar(id.Media).Sidecar.Faces.Find(f => f.Id == id.Face);
+            var confirmedByNaming = name is not null && person.Name is null && face is { Status: FaceStatus.Suggested, Via: FaceVia.Cluster };
+            if (face is null || face.Person != person.Id || !(face.Status == FaceStatus.Confirmed || confirmedByNaming))
+            {
+                throw new TroveUsageException("cover-not-confirmed", $"{id} is not a confirmed face of {Describe(person)}.", "Choose one of their confirmed faces (trove people show).");
+            }
+        }
+
+        var confirmed = 0;
+        if (name is not null)
+        {
+            (_, confirmed) = await NameAsync(person.Id, name, ct).ConfigureAwait(false);
+        }
+
+        if (edit is not null)
+        {
+            await EditAsync(person.Id, edit, ct).ConfigureAwait(false);
+        }
+
+        if (hidden is { } h)
+        {
+            await HideAsync(person.Id, h, ct).ConfigureAwait(false);
+        }
+
+        if (cover is not null)
+        {
+            await CoverAsync(person.Id, cover, ct).ConfigureAwait(false);
+        }
+
+        return confirmed;
+    }
+
     /// <summary>Applies an edit from the CLI or the API: aliases added and removed, description and notes set ("" clears), external ids set (null removes).</summary>
     public Task<Person> EditAsync(string reference, PersonEdit edit, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(edit);
-        foreach (var source in edit.ExternalIds?.Keys ?? [])
-        {
-            if (source.Length is 0 or > 64 || source.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
-            {
-                throw new TroveUsageException("bad-external-source", $"'{source}' is not a source name: letters, digits, '-', '_' and '.', at most 64.");
-            }
-        }
-
+        ValidateSources(edit);
         return UpdateAsync(reference, person =>
         {
             person.Aliases.AddRange(edit.AddAliases ?? []);
@@ -455,6 +502,17 @@ public sealed class PeopleService(TroveLibrary library)
             0 => throw new TroveException("person-not-found", $"No person is named '{text}' or has that id.", "See 'trove people list' for names and ids."),
             _ => throw new TroveUsageException("person-ambiguous", $"'{text}' names {named.Count} people: {string.Join(", ", named.Select(Describe))}.", "Give the person's id instead."),
         };
+    }
+
+    private static void ValidateSources(PersonEdit? edit)
+    {
+        foreach (var source in edit?.ExternalIds?.Keys ?? [])
+        {
+            if (source.Length is 0 or > 64 || source.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')))
+            {
+                throw new TroveUsageException("bad-external-source", $"'{source}' is not a source name: letters, digits, '-', '_' and '.', at most 64.");
+            }
+        }
     }
 
     public static string Describe(Person p) => p.Name is null ? $"unnamed person {p.Id}" : $"'{p.Name}' ({p.Id})";

@@ -69,27 +69,9 @@ public static class PeopleEndpoints
         people.MapPatch("/{person}", async (string person, PersonPatchRequest request, PeopleService service, CancellationToken ct) =>
         {
             var id = service.Resolve(person).Id;
-            var confirmed = 0;
-            if (request.Name is { } name)
-            {
-                (_, confirmed) = await service.NameAsync(id, name, ct).ConfigureAwait(false);
-            }
-
-            if (request.AddAliases is not null || request.RemoveAliases is not null || request.Description is not null || request.Notes is not null || request.ExternalIds is not null)
-            {
-                await service.EditAsync(id, new PersonEdit(request.AddAliases, request.RemoveAliases, request.Description, request.Notes, request.ExternalIds), ct).ConfigureAwait(false);
-            }
-
-            if (request.Hidden is { } hidden)
-            {
-                await service.HideAsync(id, hidden, ct).ConfigureAwait(false);
-            }
-
-            if (request.Cover is { } cover)
-            {
-                await service.CoverAsync(id, cover, ct).ConfigureAwait(false);
-            }
-
+            var edited = request.AddAliases is not null || request.RemoveAliases is not null || request.Description is not null || request.Notes is not null || request.ExternalIds is not null;
+            var edit = edited ? new PersonEdit(request.AddAliases, request.RemoveAliases, request.Description, request.Notes, request.ExternalIds) : null;
+            var confirmed = await service.PatchAsync(id, request.Name, edit, request.Hidden, request.Cover, ct).ConfigureAwait(false);
             return TypedResults.Ok(new PersonChangeResponse(await ViewAsync(service, id, ct).ConfigureAwait(false), confirmed, 0));
         }).RequireAuthorization(Policies.Moderator).WithSummary("Name, rename, edit, hide or set the cover of a person (moderator)");
 

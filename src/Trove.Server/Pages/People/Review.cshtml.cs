@@ -42,18 +42,20 @@ public sealed class ReviewModel(PeopleService people) : ManagePageModel
                 throw new TroveUsageException("no-faces", "This card names no face.");
             }
 
-            var entry = (await people.SuggestionsAsync(Person, CountLimit, ct).ConfigureAwait(false)).FirstOrDefault(f => string.Equals(f.Id.ToString(), face, StringComparison.Ordinal))
+            var hash = face.LastIndexOf('#');
+            var (media, faces, _) = await people.FacesOfAsync(hash > 0 ? face[..hash] : face, ct).ConfigureAwait(false);
+            var entry = faces.FirstOrDefault(f => hash > 0 && f.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) == face[(hash + 1)..] && f.Status == Trove.Domain.Faces.FaceStatus.Suggested && f.Person is not null)
                 ?? throw new TroveException("face-not-found", $"Face {face} no longer waits for review.", "Someone may have decided it already; the list is up to date now.");
-            var person = people.Resolve(entry.Face.Person!);
+            var person = people.Resolve(entry.Person!);
             if (decision == "yes")
             {
-                await people.ConfirmAsync([entry.Id.ToString()], null, ct).ConfigureAwait(false);
+                await people.ConfirmAsync([$"{media}#{entry.Id}"], null, ct).ConfigureAwait(false);
                 return $"Confirmed as {person.Display}.";
             }
 
             if (decision == "no")
             {
-                await people.RejectAsync(person.Id, [entry.Id.ToString()], ct).ConfigureAwait(false);
+                await people.RejectAsync(person.Id, [$"{media}#{entry.Id}"], ct).ConfigureAwait(false);
                 return $"Not {person.Display}; it will not be suggested for them again.";
             }
 
